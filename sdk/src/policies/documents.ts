@@ -56,20 +56,22 @@ export function ssmTrustStatement(): IPolicyStatement {
   };
 }
 
+/** The statement that lets SageMaker run jobs as the role (every SageMaker execution role has it). */
+export function sagemakerTrustStatement(): IPolicyStatement {
+  return {
+    Effect: 'Allow',
+    Principal: {
+      Service: SAGEMAKER_SERVICE_PRINCIPAL
+    },
+    Action: 'sts:AssumeRole'
+  };
+}
+
 /** The SageMaker role's trust policy as the guide shows it: SageMaker's own statement plus SSM's. */
 export function trustPolicy(): IPolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: {
-          Service: SAGEMAKER_SERVICE_PRINCIPAL
-        },
-        Action: 'sts:AssumeRole'
-      },
-      ssmTrustStatement()
-    ]
+    Statement: [sagemakerTrustStatement(), ssmTrustStatement()]
   };
 }
 

@@ -1,0 +1,92 @@
+/**
+ * The one place AWS clients are built. Every client gets the same region, credentials and retry settings;
+ * endpoints come from the SDK's own resolution, which honours `AWS_ENDPOINT_URL_<SERVICE>` (that is how the
+ * sandbox and the tests point us at local servers — there is no test-only code path).
+ */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { UsageError } from '../errors.js';
+import { assertRegion } from './regions.js';
+
+export interface IAwsOptions {
+  /** Region for regional services; falls back to AWS_REGION / AWS_DEFAULT_REGION / the profile's region. */
+  region?: string;
+  /** Named profile from ~/.aws/config; falls back to AWS_PROFILE. */
+  profile?: string;
+}
+
+interface IClientConfig {
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+  retryMode?: string;
+  maxAttempts?: number;
+}
+
+type ClientConstructor<T> = new (config: IClientConfig) => T;
+
+/** Builds and caches one client per service and region. */
+export class AwsClients {
+  readonly region: string;
+  private readonly credentials: AwsCredentialIdentityProvider;
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(region: string, credentials: AwsCredentialIdentityProvider) {
+    this.region = region;
+    this.credentials = credentials;
+  }
+
+  iam(): IAMClient {
+    return this.client('iam', IAMClient, this.region);
+  }
+
+  sts(): STSClient {
+    return this.client('sts', STSClient, this.region);
+  }
+
+  ssm(region = this.region): SSMClient {
+    return this.client('ssm', SSMClient, region);
+  }
+
+  private client<T>(service: string, ctor: ClientConstructor<T>, region: string): T {
+    const key = `${service}:${region}`;
+    let client = this.cache.get(key) as T | undefined;
+    if (client === undefined) {
+      client = new ctor({ region, credentials: this.credentials, ...retryConfig() });
+      this.cache.set(key, client);
+    }
+    return client;
+  }
+}
+
+/**
+ * Adaptive retries (client-side rate limiting on throttling) unless the user chose a mode through the standard
+ * AWS_RETRY_MODE / AWS_MAX_ATTEMPTS variables or the profile, which the SDK then reads itself.
+ */
+function retryConfig(): { retryMode?: string } {
+  return process.env.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' };
+}
+
+/** Region from the option, else the SDK's own resolution: AWS_REGION, AWS_DEFAULT_REGION, the profile in ~/.aws/config. */
+export async function resolveRegion(options: IAwsOptions): Promise<string> {
+  let region = options.region;
+  if (region === undefined) {
+    const probe = new STSClient(options.profile ? { profile: options.profile } : {});
+    region = await probe.config.region().catch(() => undefined);
+    probe.destroy();
+  }
+  if (!region) {
+    throw new UsageError('no AWS region is set', 'pass --region us-east-1 (or set AWS_REGION, or a region in your profile)');
+  }
+  assertRegion(region, options.region !== undefined ? '--region' : 'the configured region');
+  return region;
+}
+
+/** Clients for the options given; credentials come from the default provider chain (env, profile, SSO, container, IMDS). */
+export async function createAwsClients(options: IAwsOptions = {}): Promise<AwsClients> {
+  const region = await resolveRegion(options);
+  const chain = fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
+  return new AwsClients(region, chain);
+}

@@ -1,0 +1,10 @@
+/**
+ * `sagemaker-ssh`: SSH into SageMaker jobs, endpoints, notebook instances and Studio apps through AWS Systems
+ * Manager, from Node. The CLI `sm-ssh` is a thin layer over these functions.
+ *
+ * @packageDocumentation
+ */
+export { OperationError, SmSshError, UsageError } from './errors.js';
+export * from './aws/index.js';
+export * from './policies/index.js';
+export * from './sandbox/index.js';

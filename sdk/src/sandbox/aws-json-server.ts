@@ -1,0 +1,142 @@
+/**
+ * A minimal server side of the AWS JSON 1.1 protocol (`X-Amz-Target: <Service>.<Operation>`, JSON bodies, errors as
+ * `{"__type": …, "message": …}` with `x-amzn-errortype`), so the real AWS SDK can talk to sandbox services through
+ * the standard `AWS_ENDPOINT_URL_<SERVICE>` variables. Signatures are accepted, not verified; the region and the
+ * access key are read from the SigV4 `Authorization` header.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An error the sandbox answers with, in the shape AWS uses. */
+export class AwsServiceError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode = 400
+  ) {
+    super(message);
+  }
+}
+
+/** Who is calling, as far as the sandbox can tell from the request. */
+export interface ICallContext {
+  region: string;
+  accessKeyId?: string;
+  /** The account the sandbox attributes the call to. */
+  account: string;
+}
+
+export type JsonOperation = (input: Record<string, unknown>, call: ICallContext) => unknown;
+
+export interface IJsonService {
+  /** The prefix of X-Amz-Target, e.g. `AmazonSSM`. */
+  targetPrefix: string;
+  operations: Record<string, JsonOperation>;
+}
+
+export interface IJsonServerOptions {
+  host?: string;
+  port?: number;
+  account?: string;
+  defaultRegion?: string;
+}
+
+export interface IRunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\//;
+
+function callContext(request: IncomingMessage, account: string, defaultRegion: string): ICallContext {
+  const scope = CREDENTIAL_SCOPE.exec(request.headers.authorization ?? '');
+  return { region: scope?.[2] ?? defaultRegion, accessKeyId: scope?.[1], account };
+}
+
+function send(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {})
+  });
+  response.end(text);
+}
+
+function sendError(response: ServerResponse, error: AwsServiceError): void {
+  send(response, error.statusCode, { __type: error.code, message: error.message }, error.code);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      throw new AwsServiceError('SerializationException', 'request body is larger than 1 MiB', 413);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, services: IJsonService[], options: Required<Pick<IJsonServerOptions, 'account' | 'defaultRegion'>>): Promise<void> {
+  if (request.method === 'GET') {
+    send(response, 200, { sandbox: 'sm-ssh', services: services.map(service => service.targetPrefix) });
+    return;
+  }
+  if (request.method !== 'POST') {
+    throw new AwsServiceError('MethodNotAllowed', `${request.method} is not supported; AWS JSON 1.1 uses POST`, 405);
+  }
+  const target = request.headers['x-amz-target'];
+  if (typeof target !== 'string' || !target.includes('.')) {
+    throw new AwsServiceError('MissingAction', 'the X-Amz-Target header is missing');
+  }
+  const [prefix, operation] = target.split('.', 2);
+  const service = services.find(candidate => candidate.targetPrefix === prefix);
+  const handler = service?.operations[operation];
+  if (!handler) {
+    throw new AwsServiceError('UnknownOperationException', `the sandbox does not implement ${target}`);
+  }
+  const text = await readBody(request);
+  let input: unknown;
+  try {
+    input = text.length === 0 ? {} : JSON.parse(text);
+  } catch {
+    throw new AwsServiceError('SerializationException', 'the request body is not JSON');
+  }
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new AwsServiceError('SerializationException', 'the request body must be a JSON object');
+  }
+  const output = handler(input as Record<string, unknown>, callContext(request, options.account, options.defaultRegion));
+  send(response, 200, output ?? {});
+}
+
+/** Serves the given services on one loopback port (port 0 picks a free one). */
+export async function startJsonServer(services: IJsonService[], options: IJsonServerOptions = {}): Promise<IRunningServer> {
+  const settings = { account: options.account ?? '123456789012', defaultRegion: options.defaultRegion ?? 'us-east-1' };
+  const server: Server = createServer((request, response) => {
+    handle(request, response, services, settings).catch((error: unknown) => {
+      const serviceError =
+        error instanceof AwsServiceError ? error : new AwsServiceError('InternalServerError', error instanceof Error ? error.message : String(error), 500);
+      sendError(response, serviceError);
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>(resolve => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })
+  };
+}

@@ -1,0 +1,55 @@
+import { startJsonServer, type IRunningServer } from './aws-json-server.js';
+import { startMoto, type IMotoServer } from './moto.js';
+import { SsmSandboxState, ssmService } from './ssm-service.js';
+
+export interface ISandboxOptions {
+  host?: string;
+  port?: number;
+  /** The account the sandbox's resources belong to (moto's default). */
+  account?: string;
+  /** Path of a `moto_server` executable to start beside the sandbox for IAM, STS, SageMaker and S3. */
+  motoServer?: string;
+}
+
+export interface ISandbox {
+  /** Base URL of the sandbox's own endpoint (SSM). */
+  url: string;
+  /** moto, when the sandbox started it. */
+  moto?: IMotoServer;
+  /** The environment that points AWS SDKs and our CLI at the sandbox's services. */
+  env: Record<string, string>;
+  ssm: SsmSandboxState;
+  close(): Promise<void>;
+}
+
+/** Fake credentials: the sandbox accepts any signature, and these can never reach a real account. */
+export const SANDBOX_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+};
+
+/** Starts the sandbox's services on one loopback port, and moto beside it when asked. */
+export async function startSandbox(options: ISandboxOptions = {}): Promise<ISandbox> {
+  const ssm = new SsmSandboxState();
+  const moto = options.motoServer ? await startMoto(options.motoServer) : undefined;
+  let server: IRunningServer;
+  try {
+    server = await startJsonServer([ssmService(ssm)], options);
+  } catch (error) {
+    await moto?.stop();
+    throw error;
+  }
+  const motoEnv: Record<string, string> = moto
+    ? { AWS_ENDPOINT_URL_IAM: moto.url, AWS_ENDPOINT_URL_STS: moto.url, AWS_ENDPOINT_URL_SAGEMAKER: moto.url, AWS_ENDPOINT_URL_S3: moto.url }
+    : {};
+  return {
+    url: server.url,
+    moto,
+    env: { ...motoEnv, AWS_ENDPOINT_URL_SSM: server.url },
+    ssm,
+    close: async () => {
+      await server.close();
+      await moto?.stop();
+    }
+  };
+}

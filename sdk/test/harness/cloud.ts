@@ -1,0 +1,58 @@
+/**
+ * The local cloud of an integration test: moto for IAM/STS (and later SageMaker, S3), the sandbox for SSM.
+ * Clients reach them only through the standard AWS_ENDPOINT_URL_<SERVICE> variables and fake credentials.
+ * A missing moto or CLI build is a failure with the fix, never a skip.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SANDBOX_CREDENTIALS, startSandbox, type ISandbox } from '../../src/sandbox/index.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const CLI = `${REPO_ROOT}sdk/dist/cli/main.js`;
+export const MOTO_SERVER = `${REPO_ROOT}.venv/bin/moto_server`;
+
+export interface ILocalCloud {
+  sandbox: ISandbox;
+  motoUrl: string;
+  /** The environment that points the SDK and the CLI at the local servers, with fake credentials. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(): Promise<ILocalCloud> {
+  const sandbox = await startSandbox({ motoServer: MOTO_SERVER });
+  const env = {
+    ...SANDBOX_CREDENTIALS,
+    AWS_REGION: 'us-east-1',
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    ...sandbox.env
+  };
+  return { sandbox, motoUrl: sandbox.moto?.url as string, env, stop: () => sandbox.close() };
+}
+
+export interface ICliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `sm-ssh` as a real process with only the given environment (plus PATH and HOME). */
+export async function runCli(args: string[], env: Record<string, string>): Promise<ICliResult> {
+  if (!existsSync(CLI)) {
+    throw new Error(`${CLI} is missing: run \`npm run build -w sdk\` first`);
+  }
+  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', chunk => (stdout += String(chunk)));
+    child.stderr.on('data', chunk => (stderr += String(chunk)));
+    child.once('error', reject);
+    child.once('close', code => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
