@@ -12,16 +12,33 @@ import {
   ListRoleTagsCommand,
   PutRolePolicyCommand
 } from '@aws-sdk/client-iam';
-import { runCli, startLocalCloud, type ICliResult, type ILocalCloud } from './harness/cloud.js';
+import {
+  runCli,
+  startLocalCloud,
+  type ICliResult,
+  type ILocalCloud
+} from './harness/cloud.js';
 
 const ACCOUNT = '123456789012';
 const SAGEMAKER_TRUST = {
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }]
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'sagemaker.amazonaws.com' },
+      Action: 'sts:AssumeRole'
+    }
+  ]
 };
 const USER_TRUST = {
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'sts:AssumeRole'
+    }
+  ]
 };
 
 let cloud: ILocalCloud;
@@ -35,8 +52,18 @@ interface IRoles {
   userName: string;
 }
 
-async function createRole(name: string, trust: object, path = '/'): Promise<string> {
-  const { Role } = await iam.send(new CreateRoleCommand({ RoleName: name, Path: path, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+async function createRole(
+  name: string,
+  trust: object,
+  path = '/'
+): Promise<string> {
+  const { Role } = await iam.send(
+    new CreateRoleCommand({
+      RoleName: name,
+      Path: path,
+      AssumeRolePolicyDocument: JSON.stringify(trust)
+    })
+  );
   return Role?.Arn as string;
 }
 
@@ -47,7 +74,11 @@ async function createRoles(): Promise<IRoles> {
   return {
     sagemakerName,
     userName,
-    sagemaker: await createRole(sagemakerName, SAGEMAKER_TRUST, '/service-role/'),
+    sagemaker: await createRole(
+      sagemakerName,
+      SAGEMAKER_TRUST,
+      '/service-role/'
+    ),
     user: await createRole(userName, USER_TRUST)
   };
 }
@@ -63,30 +94,60 @@ function roleArgs(roles: IRoles): string[] {
 interface IReport {
   ok: boolean;
   evaluator: string;
-  items: Array<{ id: string; group: string; status: string; subject: string; reasons: string[]; fix?: { policyName: string } }>;
+  items: Array<{
+    id: string;
+    group: string;
+    status: string;
+    subject: string;
+    reasons: string[];
+    fix?: { policyName: string };
+  }>;
 }
 
-async function check(...args: string[]): Promise<{ code: number; report: IReport }> {
+async function check(
+  ...args: string[]
+): Promise<{ code: number; report: IReport }> {
   const result = await cli('setup', 'check', ...args, '--json');
   expect(result.stderr).toBe('');
   return { code: result.code, report: JSON.parse(result.stdout) as IReport };
 }
 
-function statusOf(report: IReport, id: string, subject?: string): string | undefined {
-  return report.items.find(item => item.id === id && (subject === undefined || item.subject === subject))?.status;
+function statusOf(
+  report: IReport,
+  id: string,
+  subject?: string
+): string | undefined {
+  return report.items.find(
+    item =>
+      item.id === id && (subject === undefined || item.subject === subject)
+  )?.status;
 }
 
-async function snapshot(roleName: string): Promise<{ trust: unknown; policies: string[]; tags: unknown[] }> {
+async function snapshot(
+  roleName: string
+): Promise<{ trust: unknown; policies: string[]; tags: unknown[] }> {
   const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
   const text = Role?.AssumeRolePolicyDocument ?? '';
-  const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
-  const { Tags } = await iam.send(new ListRoleTagsCommand({ RoleName: roleName }));
-  return { trust: JSON.parse(text.startsWith('{') ? text : decodeURIComponent(text)), policies: PolicyNames ?? [], tags: Tags ?? [] };
+  const { PolicyNames } = await iam.send(
+    new ListRolePoliciesCommand({ RoleName: roleName })
+  );
+  const { Tags } = await iam.send(
+    new ListRoleTagsCommand({ RoleName: roleName })
+  );
+  return {
+    trust: JSON.parse(text.startsWith('{') ? text : decodeURIComponent(text)),
+    policies: PolicyNames ?? [],
+    tags: Tags ?? []
+  };
 }
 
 beforeAll(async () => {
   cloud = await startLocalCloud();
-  iam = new IAMClient({ region: 'us-east-1', endpoint: cloud.motoUrl, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' } });
+  iam = new IAMClient({
+    region: 'us-east-1',
+    endpoint: cloud.motoUrl,
+    credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' }
+  });
 });
 
 afterAll(async () => {
@@ -95,19 +156,40 @@ afterAll(async () => {
 
 describe('sm-ssh setup on a fresh account', () => {
   let roles: IRoles;
-  let original: { sagemaker: Awaited<ReturnType<typeof snapshot>>; user: Awaited<ReturnType<typeof snapshot>> };
+  let original: {
+    sagemaker: Awaited<ReturnType<typeof snapshot>>;
+    user: Awaited<ReturnType<typeof snapshot>>;
+  };
 
   beforeAll(async () => {
     roles = await createRoles();
-    original = { sagemaker: await snapshot(roles.sagemakerName), user: await snapshot(roles.userName) };
+    original = {
+      sagemaker: await snapshot(roles.sagemakerName),
+      user: await snapshot(roles.userName)
+    };
   });
 
   it('check fails and names every missing requirement with its fix', async () => {
-    const { code, report } = await check(...roleArgs(roles), '--regions', 'us-east-1,eu-west-1');
+    const { code, report } = await check(
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1'
+    );
     expect(code).toBe(1);
     expect(report.ok).toBe(false);
     expect(report.evaluator).toBe('local');
-    for (const id of ['trust.ssm', 'server.pass-role', 'server.register', 'server.update-instance-information', 'client.read', 'client.own-instances', 'client.terminate-session', 'client.ssh-document', 'client.run-shell-document', 'client.logs-query']) {
+    for (const id of [
+      'trust.ssm',
+      'server.pass-role',
+      'server.register',
+      'server.update-instance-information',
+      'client.read',
+      'client.own-instances',
+      'client.terminate-session',
+      'client.ssh-document',
+      'client.run-shell-document',
+      'client.logs-query'
+    ]) {
       expect([id, statusOf(report, id)]).toEqual([id, 'MISSING']);
     }
     expect(statusOf(report, 'trust.sagemaker')).toBe('OK');
@@ -115,7 +197,9 @@ describe('sm-ssh setup on a fresh account', () => {
     expect(statusOf(report, 'tier.eu-west-1')).toBe('MISSING');
     const passRole = report.items.find(item => item.id === 'server.pass-role');
     expect(passRole?.fix?.policyName).toBe('SSHSageMakerServerPolicy');
-    expect(passRole?.reasons[0]).toContain(`iam:PassRole on ${roles.sagemaker} is implicitly denied`);
+    expect(passRole?.reasons[0]).toContain(
+      `iam:PassRole on ${roles.sagemaker} is implicitly denied`
+    );
   });
 
   it('check prints a human report with the statements to add', async () => {
@@ -124,92 +208,241 @@ describe('sm-ssh setup on a fresh account', () => {
     expect(result.stdout).toContain(`SageMaker role ${roles.sagemaker}`);
     expect(result.stdout).toMatch(/MISSING +SSM can assume the role/);
     expect(result.stdout).toContain('"Service": "ssm.amazonaws.com"');
-    expect(result.stdout).toContain('fix: aws ssm update-service-setting --setting-id /ssm/managed-instance/activation-tier --setting-value advanced --region us-east-1');
+    expect(result.stdout).toContain(
+      'fix: aws ssm update-service-setting --setting-id /ssm/managed-instance/activation-tier --setting-value advanced --region us-east-1'
+    );
     expect(result.stdout).toMatch(/^FAIL: \d+ missing/m);
   });
 
   it('apply --dry-run shows the diff and changes nothing', async () => {
-    const result = await cli('setup', 'apply', ...roleArgs(roles), '--regions', 'us-east-1,eu-west-1', '--dry-run');
+    const result = await cli(
+      'setup',
+      'apply',
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1',
+      '--dry-run'
+    );
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`would add 1 statement(s) to the trust policy of ${roles.sagemakerName}`);
+    expect(result.stdout).toContain(
+      `would add 1 statement(s) to the trust policy of ${roles.sagemakerName}`
+    );
     expect(result.stdout).toContain('+         "Service": "ssm.amazonaws.com"');
-    expect(result.stdout).toContain(`would put inline policy SSHSageMakerServerPolicy on ${roles.sagemakerName}`);
-    expect(result.stdout).toContain(`would put inline policy SSHSageMakerClientPolicy on ${roles.userName}`);
-    expect(result.stdout).toContain('would set /ssm/managed-instance/activation-tier to advanced in eu-west-1');
+    expect(result.stdout).toContain(
+      `would put inline policy SSHSageMakerServerPolicy on ${roles.sagemakerName}`
+    );
+    expect(result.stdout).toContain(
+      `would put inline policy SSHSageMakerClientPolicy on ${roles.userName}`
+    );
+    expect(result.stdout).toContain(
+      'would set /ssm/managed-instance/activation-tier to advanced in eu-west-1'
+    );
     expect(await snapshot(roles.sagemakerName)).toEqual(original.sagemaker);
     expect(await snapshot(roles.userName)).toEqual(original.user);
     expect((await check(...roleArgs(roles))).code).toBe(1);
   });
 
   it('apply makes check pass, and a second apply changes nothing', async () => {
-    const first = await cli('setup', 'apply', ...roleArgs(roles), '--regions', 'us-east-1,eu-west-1');
+    const first = await cli(
+      'setup',
+      'apply',
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1'
+    );
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('Done: `sm-ssh setup check` passes.');
-    const { code, report } = await check(...roleArgs(roles), '--regions', 'us-east-1,eu-west-1');
+    const { code, report } = await check(
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1'
+    );
     expect(report.items.filter(item => item.status === 'MISSING')).toEqual([]);
     expect(code).toBe(0);
-    const second = await cli('setup', 'apply', ...roleArgs(roles), '--regions', 'us-east-1,eu-west-1', '--json');
+    const second = await cli(
+      'setup',
+      'apply',
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1',
+      '--json'
+    );
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout).changes).toEqual([]);
-    const human = await cli('setup', 'apply', ...roleArgs(roles), '--regions', 'us-east-1,eu-west-1');
-    expect(human.stdout).toContain('Nothing to change: the account already passes `sm-ssh setup check`.');
+    const human = await cli(
+      'setup',
+      'apply',
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1'
+    );
+    expect(human.stdout).toContain(
+      'Nothing to change: the account already passes `sm-ssh setup check`.'
+    );
   });
 
   it('keeps the existing trust statements', async () => {
     const { trust } = await snapshot(roles.sagemakerName);
     expect((trust as { Statement: unknown[] }).Statement).toEqual([
       SAGEMAKER_TRUST.Statement[0],
-      { Effect: 'Allow', Principal: { Service: 'ssm.amazonaws.com' }, Action: 'sts:AssumeRole' }
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'ssm.amazonaws.com' },
+        Action: 'sts:AssumeRole'
+      }
     ]);
   });
 
   it('names the statement that was taken out', async () => {
-    const { PolicyDocument } = await import('@aws-sdk/client-iam').then(async ({ GetRolePolicyCommand }) =>
-      iam.send(new GetRolePolicyCommand({ RoleName: roles.userName, PolicyName: 'SSHSageMakerClientPolicy' }))
+    const { PolicyDocument } = await import('@aws-sdk/client-iam').then(
+      async ({ GetRolePolicyCommand }) =>
+        iam.send(
+          new GetRolePolicyCommand({
+            RoleName: roles.userName,
+            PolicyName: 'SSHSageMakerClientPolicy'
+          })
+        )
     );
     const text = PolicyDocument ?? '';
-    const document = JSON.parse(text.startsWith('{') ? text : decodeURIComponent(text)) as { Statement: Array<{ Resource?: string }> };
+    const document = JSON.parse(
+      text.startsWith('{') ? text : decodeURIComponent(text)
+    ) as { Statement: Array<{ Resource?: string }> };
     const full = JSON.stringify(document);
-    document.Statement = document.Statement.filter(statement => statement.Resource !== 'arn:aws:ssm:*::document/AWS-StartSSHSession');
-    await iam.send(new PutRolePolicyCommand({ RoleName: roles.userName, PolicyName: 'SSHSageMakerClientPolicy', PolicyDocument: JSON.stringify(document) }));
+    document.Statement = document.Statement.filter(
+      statement =>
+        statement.Resource !== 'arn:aws:ssm:*::document/AWS-StartSSHSession'
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roles.userName,
+        PolicyName: 'SSHSageMakerClientPolicy',
+        PolicyDocument: JSON.stringify(document)
+      })
+    );
     const { code, report } = await check(...roleArgs(roles));
     expect(code).toBe(1);
-    expect(report.items.filter(item => item.status === 'MISSING').map(item => item.id)).toEqual(['client.ssh-document']);
-    await iam.send(new PutRolePolicyCommand({ RoleName: roles.userName, PolicyName: 'SSHSageMakerClientPolicy', PolicyDocument: full }));
+    expect(
+      report.items
+        .filter(item => item.status === 'MISSING')
+        .map(item => item.id)
+    ).toEqual(['client.ssh-document']);
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roles.userName,
+        PolicyName: 'SSHSageMakerClientPolicy',
+        PolicyDocument: full
+      })
+    );
   });
 
   it('remove restores the original documents; the tier stays unless --tier', async () => {
     const dry = await cli('setup', 'remove', ...roleArgs(roles), '--dry-run');
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain(`would delete inline policy SSHSageMakerServerPolicy from ${roles.sagemakerName}`);
+    expect(dry.stdout).toContain(
+      `would delete inline policy SSHSageMakerServerPolicy from ${roles.sagemakerName}`
+    );
     expect((await check(...roleArgs(roles))).code).toBe(0);
-    const result = await cli('setup', 'remove', ...roleArgs(roles), '--regions', 'us-east-1,eu-west-1');
+    const result = await cli(
+      'setup',
+      'remove',
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1'
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(await snapshot(roles.sagemakerName)).toEqual(original.sagemaker);
     expect(await snapshot(roles.userName)).toEqual(original.user);
-    const { report } = await check(...roleArgs(roles), '--regions', 'us-east-1,eu-west-1');
+    const { report } = await check(
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1'
+    );
     expect(statusOf(report, 'tier.us-east-1')).toBe('OK');
-    await cli('setup', 'remove', ...roleArgs(roles), '--regions', 'us-east-1,eu-west-1', '--tier');
-    expect(statusOf((await check(...roleArgs(roles), '--regions', 'eu-west-1')).report, 'tier.eu-west-1')).toBe('MISSING');
+    await cli(
+      'setup',
+      'remove',
+      ...roleArgs(roles),
+      '--regions',
+      'us-east-1,eu-west-1',
+      '--tier'
+    );
+    expect(
+      statusOf(
+        (await check(...roleArgs(roles), '--regions', 'eu-west-1')).report,
+        'tier.eu-west-1'
+      )
+    ).toBe('MISSING');
   });
 });
 
 describe('policies of other shapes', () => {
-  it('passes a role set up by the original project\'s CDK app (managed policies of the same names)', async () => {
+  it("passes a role set up by the original project's CDK app (managed policies of the same names)", async () => {
     const roles = await createRoles();
-    const documents = JSON.parse((await cli('setup', 'print', '--sagemaker-role-arn', roles.sagemaker, '--json')).stdout);
-    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: ['sagemaker.amazonaws.com', 'codebuild.amazonaws.com', 'ssm.amazonaws.com'] }, Action: 'sts:AssumeRole' }] };
-    const { UpdateAssumeRolePolicyCommand } = await import('@aws-sdk/client-iam');
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roles.sagemakerName, PolicyDocument: JSON.stringify(trust) }));
-    documents.clientPolicy.Statement[3].Resource = ['arn:aws:ssm:*::document/AWS-StartSSHSession', 'arn:aws:ssm:*::document/SSM-SessionManagerRunShell'];
+    const documents = JSON.parse(
+      (
+        await cli(
+          'setup',
+          'print',
+          '--sagemaker-role-arn',
+          roles.sagemaker,
+          '--json'
+        )
+      ).stdout
+    );
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: {
+            Service: [
+              'sagemaker.amazonaws.com',
+              'codebuild.amazonaws.com',
+              'ssm.amazonaws.com'
+            ]
+          },
+          Action: 'sts:AssumeRole'
+        }
+      ]
+    };
+    const { UpdateAssumeRolePolicyCommand } =
+      await import('@aws-sdk/client-iam');
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: roles.sagemakerName,
+        PolicyDocument: JSON.stringify(trust)
+      })
+    );
+    documents.clientPolicy.Statement[3].Resource = [
+      'arn:aws:ssm:*::document/AWS-StartSSHSession',
+      'arn:aws:ssm:*::document/SSM-SessionManagerRunShell'
+    ];
     for (const [name, document, roleName] of [
-      [`SSHSageMakerServerPolicy-${roles.sagemakerName}`, documents.serverPolicy, roles.sagemakerName],
-      [`SSHSageMakerClientPolicy-${roles.userName}`, documents.clientPolicy, roles.userName]
+      [
+        `SSHSageMakerServerPolicy-${roles.sagemakerName}`,
+        documents.serverPolicy,
+        roles.sagemakerName
+      ],
+      [
+        `SSHSageMakerClientPolicy-${roles.userName}`,
+        documents.clientPolicy,
+        roles.userName
+      ]
     ]) {
-      const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: name, PolicyDocument: JSON.stringify(document) }));
-      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: Policy?.Arn }));
+      const { Policy } = await iam.send(
+        new CreatePolicyCommand({
+          PolicyName: name,
+          PolicyDocument: JSON.stringify(document)
+        })
+      );
+      await iam.send(
+        new AttachRolePolicyCommand({
+          RoleName: roleName,
+          PolicyArn: Policy?.Arn
+        })
+      );
     }
     await cli('setup', 'apply', ...roleArgs(roles));
     const { code, report } = await check(...roleArgs(roles));
@@ -221,37 +454,89 @@ describe('policies of other shapes', () => {
     const roles = await createRoles();
     const broad = {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: ['ssm:*', 'logs:*'], Resource: '*' }]
+      Statement: [
+        { Effect: 'Allow', Action: ['ssm:*', 'logs:*'], Resource: '*' }
+      ]
     };
-    await iam.send(new PutRolePolicyCommand({ RoleName: roles.userName, PolicyName: 'Broad', PolicyDocument: JSON.stringify(broad) }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roles.userName,
+        PolicyName: 'Broad',
+        PolicyDocument: JSON.stringify(broad)
+      })
+    );
     const { report } = await check('--user-role', roles.user);
-    expect(report.items.filter(item => item.group === 'client' && item.status === 'MISSING')).toEqual([]);
+    expect(
+      report.items.filter(
+        item => item.group === 'client' && item.status === 'MISSING'
+      )
+    ).toEqual([]);
     expect(statusOf(report, 'client.others-instances')).toBe('WARNING');
 
     const narrow = {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: ['ssm:DescribeInstanceInformation', 'ssm:ListTagsForResource', 'ssm:GetCommandInvocation', 'logs:GetQueryResults', 'logs:StartQuery'], Resource: '*' },
-        { Effect: 'Allow', Action: ['ssm:StartSession', 'ssm:SendCommand'], Resource: '*', Condition: { StringEquals: { 'ssm:resourceTag/SSHOwner': 'AROAFIXEDVALUE:bob' } } }
+        {
+          Effect: 'Allow',
+          Action: [
+            'ssm:DescribeInstanceInformation',
+            'ssm:ListTagsForResource',
+            'ssm:GetCommandInvocation',
+            'logs:GetQueryResults',
+            'logs:StartQuery'
+          ],
+          Resource: '*'
+        },
+        {
+          Effect: 'Allow',
+          Action: ['ssm:StartSession', 'ssm:SendCommand'],
+          Resource: '*',
+          Condition: {
+            StringEquals: { 'ssm:resourceTag/SSHOwner': 'AROAFIXEDVALUE:bob' }
+          }
+        }
       ]
     };
-    await iam.send(new PutRolePolicyCommand({ RoleName: roles.userName, PolicyName: 'Broad', PolicyDocument: JSON.stringify(narrow) }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roles.userName,
+        PolicyName: 'Broad',
+        PolicyDocument: JSON.stringify(narrow)
+      })
+    );
     const narrowed = await check('--user-role', roles.user);
-    const ownInstances = narrowed.report.items.find(item => item.id === 'client.own-instances');
+    const ownInstances = narrowed.report.items.find(
+      item => item.id === 'client.own-instances'
+    );
     expect(ownInstances?.status).toBe('MISSING');
-    expect(ownInstances?.reasons.join('\n')).toMatch(/ssm:StartSession on arn:aws:ssm:us-east-1:123456789012:managed-instance\/mi-0123456789abcdef0 is implicitly denied/);
+    expect(ownInstances?.reasons.join('\n')).toMatch(
+      /ssm:StartSession on arn:aws:ssm:us-east-1:123456789012:managed-instance\/mi-0123456789abcdef0 is implicitly denied/
+    );
     expect(ownInstances?.reasons.join('\n')).toContain('AROAFIXEDVALUE:bob');
     expect(statusOf(narrowed.report, 'client.others-instances')).toBe('OK');
   });
 
-  it('a Deny statement beats the guide\'s policy and apply says it cannot fix it', async () => {
+  it("a Deny statement beats the guide's policy and apply says it cannot fix it", async () => {
     const roles = await createRoles();
     await cli('setup', 'apply', ...roleArgs(roles));
-    const deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ssm:StartSession', Resource: '*' }] };
-    await iam.send(new PutRolePolicyCommand({ RoleName: roles.userName, PolicyName: 'NoSessions', PolicyDocument: JSON.stringify(deny) }));
+    const deny = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'ssm:StartSession', Resource: '*' }]
+    };
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roles.userName,
+        PolicyName: 'NoSessions',
+        PolicyDocument: JSON.stringify(deny)
+      })
+    );
     const { code, report } = await check(...roleArgs(roles));
     expect(code).toBe(1);
-    expect(report.items.find(item => item.id === 'client.own-instances')?.reasons.join('\n')).toContain('is explicitly denied by NoSessions');
+    expect(
+      report.items
+        .find(item => item.id === 'client.own-instances')
+        ?.reasons.join('\n')
+    ).toContain('is explicitly denied by NoSessions');
     const apply = await cli('setup', 'apply', ...roleArgs(roles));
     expect(apply.code).toBe(1);
     expect(apply.stdout).toContain('cannot fix:');
@@ -260,12 +545,33 @@ describe('policies of other shapes', () => {
 
   it('refuses to replace a different inline policy of the same name without --force', async () => {
     const roles = await createRoles();
-    const other = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:DescribeInstanceInformation', Resource: '*' }] };
-    await iam.send(new PutRolePolicyCommand({ RoleName: roles.userName, PolicyName: 'SSHSageMakerClientPolicy', PolicyDocument: JSON.stringify(other) }));
+    const other = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'ssm:DescribeInstanceInformation',
+          Resource: '*'
+        }
+      ]
+    };
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roles.userName,
+        PolicyName: 'SSHSageMakerClientPolicy',
+        PolicyDocument: JSON.stringify(other)
+      })
+    );
     const refused = await cli('setup', 'apply', '--user-role', roles.user);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('rerun with --force');
-    const forced = await cli('setup', 'apply', '--user-role', roles.user, '--force');
+    const forced = await cli(
+      'setup',
+      'apply',
+      '--user-role',
+      roles.user,
+      '--force'
+    );
     expect(forced.code).toBe(0);
     expect((await check('--user-role', roles.user)).code).toBe(0);
   });
@@ -278,19 +584,72 @@ describe('policies of other shapes', () => {
     expect(apply.code).toBe(0);
     const { code, report } = await check(...studio);
     expect(code).toBe(0);
-    expect(new Set(report.items.filter(item => item.group !== 'tier').map(item => item.subject))).toEqual(new Set([roles.sagemaker]));
-    expect((await snapshot(roles.sagemakerName)).policies.sort()).toEqual(['SSHSageMakerClientPolicy', 'SSHSageMakerServerPolicy']);
+    expect(
+      new Set(
+        report.items
+          .filter(item => item.group !== 'tier')
+          .map(item => item.subject)
+      )
+    ).toEqual(new Set([roles.sagemaker]));
+    expect((await snapshot(roles.sagemakerName)).policies.sort()).toEqual([
+      'SSHSageMakerClientPolicy',
+      'SSHSageMakerServerPolicy'
+    ]);
   });
 });
 
 describe('bad input: one line, exit code 2, no stack trace', () => {
   it.each([
-    [['setup', 'check', '--sagemaker-role', 'not-an-arn'], /--sagemaker-role "not-an-arn" is not an ARN/],
-    [['setup', 'print', '--sagemaker-role-arn', 'arn:aws:iam::123456789012:role/R', '--partition', 'aws-mars'], /unknown partition "aws-mars"/],
-    [['setup', 'check', '--user-role', 'arn:aws:iam::123456789012:role/R', '--regions', 'us-nowhere-1'], /--regions "us-nowhere-1" is not an AWS region/],
-    [['setup', 'check', '--user-role', 'arn:aws:iam::123456789012:role/DoesNotExist'], /role "DoesNotExist" does not exist in account 123456789012/],
-    [['setup', 'check', '--user-role', 'arn:aws:iam::123456789012:role/R', '--region', 'mars-1'], /--region "mars-1" is not an AWS region/],
-    [['setup', 'print'], /required option '--sagemaker-role-arn <arn>' not specified/],
+    [
+      ['setup', 'check', '--sagemaker-role', 'not-an-arn'],
+      /--sagemaker-role "not-an-arn" is not an ARN/
+    ],
+    [
+      [
+        'setup',
+        'print',
+        '--sagemaker-role-arn',
+        'arn:aws:iam::123456789012:role/R',
+        '--partition',
+        'aws-mars'
+      ],
+      /unknown partition "aws-mars"/
+    ],
+    [
+      [
+        'setup',
+        'check',
+        '--user-role',
+        'arn:aws:iam::123456789012:role/R',
+        '--regions',
+        'us-nowhere-1'
+      ],
+      /--regions "us-nowhere-1" is not an AWS region/
+    ],
+    [
+      [
+        'setup',
+        'check',
+        '--user-role',
+        'arn:aws:iam::123456789012:role/DoesNotExist'
+      ],
+      /role "DoesNotExist" does not exist in account 123456789012/
+    ],
+    [
+      [
+        'setup',
+        'check',
+        '--user-role',
+        'arn:aws:iam::123456789012:role/R',
+        '--region',
+        'mars-1'
+      ],
+      /--region "mars-1" is not an AWS region/
+    ],
+    [
+      ['setup', 'print'],
+      /required option '--sagemaker-role-arn <arn>' not specified/
+    ],
     [['setup', 'check', '--evaluator', 'magic'], /argument 'magic' is invalid/]
   ])('%j', async (args, message) => {
     const result = await cli(...args);
@@ -301,9 +660,18 @@ describe('bad input: one line, exit code 2, no stack trace', () => {
   });
 
   it('no credentials', async () => {
-    const env = { ...cloud.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
-    const result = await runCli(['setup', 'check', '--user-role', 'arn:aws:iam::123456789012:role/R'], env);
-    expect(result.stderr).toMatch(/^sm-ssh: error: no AWS credentials found\n {2}hint: /);
+    const env = {
+      ...cloud.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: ''
+    };
+    const result = await runCli(
+      ['setup', 'check', '--user-role', 'arn:aws:iam::123456789012:role/R'],
+      env
+    );
+    expect(result.stderr).toMatch(
+      /^sm-ssh: error: no AWS credentials found\n {2}hint: /
+    );
     expect(result.code).toBe(2);
   });
 });

@@ -50,11 +50,19 @@ export class AwsClients {
     return this.client('ssm', SSMClient, region);
   }
 
-  private client<T>(service: string, ctor: ClientConstructor<T>, region: string): T {
+  private client<T>(
+    service: string,
+    ctor: ClientConstructor<T>,
+    region: string
+  ): T {
     const key = `${service}:${region}`;
     let client = this.cache.get(key) as T | undefined;
     if (client === undefined) {
-      client = new ctor({ region, credentials: this.credentials, ...retryConfig() });
+      client = new ctor({
+        region,
+        credentials: this.credentials,
+        ...retryConfig()
+      });
       this.cache.set(key, client);
     }
     return client;
@@ -73,20 +81,32 @@ function retryConfig(): { retryMode?: string } {
 export async function resolveRegion(options: IAwsOptions): Promise<string> {
   let region = options.region;
   if (region === undefined) {
-    const probe = new STSClient(options.profile ? { profile: options.profile } : {});
+    const probe = new STSClient(
+      options.profile ? { profile: options.profile } : {}
+    );
     region = await probe.config.region().catch(() => undefined);
     probe.destroy();
   }
   if (!region) {
-    throw new UsageError('no AWS region is set', 'pass --region us-east-1 (or set AWS_REGION, or a region in your profile)');
+    throw new UsageError(
+      'no AWS region is set',
+      'pass --region us-east-1 (or set AWS_REGION, or a region in your profile)'
+    );
   }
-  assertRegion(region, options.region !== undefined ? '--region' : 'the configured region');
+  assertRegion(
+    region,
+    options.region !== undefined ? '--region' : 'the configured region'
+  );
   return region;
 }
 
 /** Clients for the options given; credentials come from the default provider chain (env, profile, SSO, container, IMDS). */
-export async function createAwsClients(options: IAwsOptions = {}): Promise<AwsClients> {
+export async function createAwsClients(
+  options: IAwsOptions = {}
+): Promise<AwsClients> {
   const region = await resolveRegion(options);
-  const chain = fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
+  const chain = fromNodeProviderChain(
+    options.profile ? { profile: options.profile } : {}
+  );
   return new AwsClients(region, chain);
 }

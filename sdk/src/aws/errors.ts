@@ -23,7 +23,8 @@ const CREDENTIAL_PROBLEMS: Record<string, string> = {
   ExpiredTokenException: 'the AWS credentials have expired',
   InvalidClientTokenId: 'AWS does not recognise the access key',
   UnrecognizedClientException: 'AWS does not recognise the access key',
-  SignatureDoesNotMatch: 'AWS rejected the request signature (wrong secret key?)'
+  SignatureDoesNotMatch:
+    'AWS rejected the request signature (wrong secret key?)'
 };
 
 /**
@@ -36,20 +37,34 @@ export function describeAwsError(error: unknown, doing: string): SmSshError {
   }
   const name = errorName(error);
   const message = messageOf(error);
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+  if (
+    name === 'CredentialsProviderError' ||
+    /Could not load credentials/i.test(message)
+  ) {
     return new UsageError(
       'no AWS credentials found',
       'configure them (aws configure, --profile NAME or AWS_PROFILE); in SageMaker the execution role provides them'
     );
   }
   if (name in CREDENTIAL_PROBLEMS) {
-    return new UsageError(`${CREDENTIAL_PROBLEMS[name]} while ${doing}`, 'refresh your credentials (e.g. aws sso login) or choose another --profile');
+    return new UsageError(
+      `${CREDENTIAL_PROBLEMS[name]} while ${doing}`,
+      'refresh your credentials (e.g. aws sso login) or choose another --profile'
+    );
   }
   if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(name)) {
-    return new OperationError(`access denied while ${doing}: ${message}`, 'ask an administrator for the permission named above');
+    return new OperationError(
+      `access denied while ${doing}: ${message}`,
+      'ask an administrator for the permission named above'
+    );
   }
   const code = (error as { code?: unknown })?.code;
-  if (code === 'ENOTFOUND' || code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
+  if (
+    code === 'ENOTFOUND' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EAI_AGAIN'
+  ) {
     return new OperationError(
       `cannot reach AWS while ${doing} (${String(code)})`,
       'check the network, the region, and any AWS_ENDPOINT_URL_* variables'

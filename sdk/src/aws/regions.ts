@@ -6,9 +6,15 @@ import { UsageError } from '../errors.js';
  * any call instead of surfacing later as a DNS failure. Returns the partition the region belongs to.
  */
 export function assertRegion(region: string, option = '--region'): string {
-  const info = partitionOfRegion(region) as { name: string; description?: string };
+  const info = partitionOfRegion(region) as {
+    name: string;
+    description?: string;
+  };
   if (info.description === undefined) {
-    throw new UsageError(`${option} "${region}" is not an AWS region`, 'use a region code such as us-east-1, eu-west-1 or cn-north-1');
+    throw new UsageError(
+      `${option} "${region}" is not an AWS region`,
+      'use a region code such as us-east-1, eu-west-1 or cn-north-1'
+    );
   }
   return info.name;
 }
@@ -29,7 +35,10 @@ export function parseRegionList(text: string, option = '--regions'): string[] {
     )
   ];
   if (regions.length === 0) {
-    throw new UsageError(`${option} is empty`, `pass one or more regions separated by commas, e.g. ${option} us-east-1,eu-west-1`);
+    throw new UsageError(
+      `${option} is empty`,
+      `pass one or more regions separated by commas, e.g. ${option} us-east-1,eu-west-1`
+    );
   }
   regions.forEach(region => assertRegion(region, option));
   return regions;

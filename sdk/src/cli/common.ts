@@ -13,8 +13,18 @@ export interface ICommonOptions {
 /** Adds --profile, --region, --json and --debug to a command. */
 export function withCommonOptions(command: Command): Command {
   return command
-    .addOption(new Option('--profile <name>', 'AWS profile from ~/.aws/config (default: AWS_PROFILE or the default chain)'))
-    .addOption(new Option('--region <region>', 'AWS region (default: AWS_REGION or the profile\'s region)'))
+    .addOption(
+      new Option(
+        '--profile <name>',
+        'AWS profile from ~/.aws/config (default: AWS_PROFILE or the default chain)'
+      )
+    )
+    .addOption(
+      new Option(
+        '--region <region>',
+        "AWS region (default: AWS_REGION or the profile's region)"
+      )
+    )
     .addOption(new Option('--json', 'print the result as JSON'))
     .addOption(new Option('--debug', 'show stack traces of errors'));
 }

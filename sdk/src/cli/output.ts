@@ -7,7 +7,10 @@ export interface IOutput {
   result(value: unknown): void;
 }
 
-export function createOutput(json: boolean, stdout: NodeJS.WritableStream = process.stdout): IOutput {
+export function createOutput(
+  json: boolean,
+  stdout: NodeJS.WritableStream = process.stdout
+): IOutput {
   return {
     json,
     line(text = '') {

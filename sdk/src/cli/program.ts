@@ -4,18 +4,25 @@ import { SmSshError } from '../errors.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerSetupCommands } from './commands/setup.js';
 
-const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
+const packageJson = createRequire(import.meta.url)('../../package.json') as {
+  version: string;
+};
 
 /** Exit codes: 0 success, 1 a failed operation or check, 2 bad input. */
 export const EXIT_USAGE = 2;
 
 export function buildProgram(): Command {
   const program = new Command('sm-ssh')
-    .description('SSH into SageMaker jobs, endpoints, notebook instances and Studio apps through AWS Systems Manager')
+    .description(
+      'SSH into SageMaker jobs, endpoints, notebook instances and Studio apps through AWS Systems Manager'
+    )
     .version(packageJson.version)
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`sm-ssh: ${text.replace(/^error: /, 'error: ')}`) });
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`sm-ssh: ${text.replace(/^error: /, 'error: ')}`)
+    });
   registerSetupCommands(program);
   registerSandboxCommand(program);
   program.commands.forEach(function propagate(command: Command): void {
@@ -25,7 +32,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-function reportError(error: unknown, debug: boolean, stderr: NodeJS.WritableStream): number {
+function reportError(
+  error: unknown,
+  debug: boolean,
+  stderr: NodeJS.WritableStream
+): number {
   if (error instanceof SmSshError) {
     stderr.write(`sm-ssh: error: ${error.message}\n`);
     if (error.hint) {
@@ -33,7 +44,9 @@ function reportError(error: unknown, debug: boolean, stderr: NodeJS.WritableStre
     }
   } else {
     const message = error instanceof Error ? error.message : String(error);
-    stderr.write(`sm-ssh: unexpected error: ${message.split('\n')[0]}\n  hint: rerun with --debug for the stack trace, and report it if it persists\n`);
+    stderr.write(
+      `sm-ssh: unexpected error: ${message.split('\n')[0]}\n  hint: rerun with --debug for the stack trace, and report it if it persists\n`
+    );
   }
   if (debug && error instanceof Error && error.stack) {
     stderr.write(`${error.stack}\n`);
@@ -42,14 +55,21 @@ function reportError(error: unknown, debug: boolean, stderr: NodeJS.WritableStre
 }
 
 /** Runs the CLI and returns the exit code (the CLI never throws a stack trace at the user). */
-export async function runCli(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function runCli(
+  argv: string[],
+  stderr: NodeJS.WritableStream = process.stderr
+): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     await buildProgram().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : EXIT_USAGE;
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+        ? 0
+        : EXIT_USAGE;
     }
     return reportError(error, debug, stderr);
   }

@@ -12,7 +12,8 @@ export interface IParsedArn {
   resource: string;
 }
 
-const ARN_PATTERN = /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|aws|):(.+)$/;
+const ARN_PATTERN =
+  /^arn:([a-z-]+):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|aws|):(.+)$/;
 
 /** Splits an ARN into its fields, or returns undefined when the text is not an ARN. */
 export function parseArn(text: string): IParsedArn | undefined {
@@ -28,12 +29,18 @@ export function assertPartition(value: string): Partition {
   if ((PARTITIONS as readonly string[]).includes(value)) {
     return value as Partition;
   }
-  throw new UsageError(`unknown partition "${value}"`, `use one of ${PARTITIONS.join(', ')}`);
+  throw new UsageError(
+    `unknown partition "${value}"`,
+    `use one of ${PARTITIONS.join(', ')}`
+  );
 }
 
 export function assertAccountId(value: string, what = 'account'): string {
   if (!/^\d{12}$/.test(value)) {
-    throw new UsageError(`${what} "${value}" is not a 12-digit AWS account ID`, 'pass the account ID, e.g. --account 123456789012');
+    throw new UsageError(
+      `${what} "${value}" is not a 12-digit AWS account ID`,
+      'pass the account ID, e.g. --account 123456789012'
+    );
   }
   return value;
 }
@@ -55,21 +62,35 @@ export interface IRoleArn {
  */
 export function parseRoleArn(text: string, option = 'role ARN'): IRoleArn {
   const parsed = parseArn(text);
-  const hint = `pass a role ARN such as arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101T000000`;
+  const hint =
+    'pass a role ARN such as arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101T000000';
   if (!parsed) {
     throw new UsageError(`${option} "${text}" is not an ARN`, hint);
   }
   const partition = assertPartition(parsed.partition);
-  if (parsed.service !== 'iam' || parsed.region !== '' || !/^\d{12}$/.test(parsed.account)) {
-    throw new UsageError(`${option} "${text}" is not an IAM ARN (arn:<partition>:iam::<account>:role/…)`, hint);
+  if (
+    parsed.service !== 'iam' ||
+    parsed.region !== '' ||
+    !/^\d{12}$/.test(parsed.account)
+  ) {
+    throw new UsageError(
+      `${option} "${text}" is not an IAM ARN (arn:<partition>:iam::<account>:role/…)`,
+      hint
+    );
   }
   if (!parsed.resource.startsWith('role/')) {
-    throw new UsageError(`${option} "${text}" names a ${parsed.resource.split('/')[0]}, not a role`, hint);
+    throw new UsageError(
+      `${option} "${text}" names a ${parsed.resource.split('/')[0]}, not a role`,
+      hint
+    );
   }
   const segments = parsed.resource.slice('role/'.length).split('/');
   const name = segments.pop() ?? '';
   if (!/^[\w+=,.@-]{1,64}$/.test(name)) {
-    throw new UsageError(`${option} "${text}" has an invalid role name "${name}"`, hint);
+    throw new UsageError(
+      `${option} "${text}" has an invalid role name "${name}"`,
+      hint
+    );
   }
   const path = segments.length > 0 ? `/${segments.join('/')}/` : '/';
   return { arn: text, partition, account: parsed.account, name, path };
@@ -81,7 +102,11 @@ export function parseRoleArn(text: string, option = 'role ARN'): IRoleArn {
  */
 export function roleArnOfAssumedRole(callerArn: string): string | undefined {
   const parsed = parseArn(callerArn);
-  if (!parsed || parsed.service !== 'sts' || !parsed.resource.startsWith('assumed-role/')) {
+  if (
+    !parsed ||
+    parsed.service !== 'sts' ||
+    !parsed.resource.startsWith('assumed-role/')
+  ) {
     return undefined;
   }
   const roleName = parsed.resource.split('/')[1];

@@ -7,10 +7,20 @@ import type { AwsClients } from '../aws/clients.js';
 import { describeAwsError } from '../aws/errors.js';
 import { UsageError } from '../errors.js';
 import { roleArnOfAssumedRole } from './arn.js';
-import { chooseDecider, type EvaluatorChoice, type IPermissionDecider } from './deciders.js';
+import {
+  chooseDecider,
+  type EvaluatorChoice,
+  type IPermissionDecider
+} from './deciders.js';
 import type { IDecision } from './evaluator/index.js';
 import { readRole, type ILiveRole } from './live-role.js';
-import { clientRequirements, serverRequirements, type IPermissionProbe, type IRequirement, type RequirementGroup } from './requirements.js';
+import {
+  clientRequirements,
+  serverRequirements,
+  type IPermissionProbe,
+  type IRequirement,
+  type RequirementGroup
+} from './requirements.js';
 import { advancedTierCommand, getActivationTier } from './tier.js';
 import { ACTIVATION_TIER_SETTING_ID, ADVANCED_TIER } from './documents.js';
 import type { IPolicyStatement } from './types.js';
@@ -77,13 +87,19 @@ async function callerRoleArn(clients: AwsClients): Promise<string> {
   }
   const roleArn = arn ? roleArnOfAssumedRole(arn) : undefined;
   if (!roleArn) {
-    throw new UsageError(`the caller (${arn ?? 'unknown'}) is not an assumed role`, 'pass --user-role ARN (and --sagemaker-role ARN) to check specific roles');
+    throw new UsageError(
+      `the caller (${arn ?? 'unknown'}) is not an assumed role`,
+      'pass --user-role ARN (and --sagemaker-role ARN) to check specific roles'
+    );
   }
   return roleArn;
 }
 
 /** Reads the roles named by the options (or the caller's own role) from IAM. */
-export async function resolveTargets(clients: AwsClients, targets: ISetupTargets): Promise<IResolvedTargets> {
+export async function resolveTargets(
+  clients: AwsClients,
+  targets: ISetupTargets
+): Promise<IResolvedTargets> {
   let { sagemakerRoleArn, userRoleArn } = targets;
   if (!sagemakerRoleArn && !userRoleArn) {
     const own = await callerRoleArn(clients);
@@ -91,18 +107,36 @@ export async function resolveTargets(clients: AwsClients, targets: ISetupTargets
     sagemakerRoleArn = targets.studio ? own : undefined;
   } else if (targets.studio) {
     if (sagemakerRoleArn && userRoleArn && sagemakerRoleArn !== userRoleArn) {
-      throw new UsageError('--studio means one execution role for both sides, but --sagemaker-role and --user-role differ', 'drop --studio, or pass the execution role once');
+      throw new UsageError(
+        '--studio means one execution role for both sides, but --sagemaker-role and --user-role differ',
+        'drop --studio, or pass the execution role once'
+      );
     }
     sagemakerRoleArn = userRoleArn = sagemakerRoleArn ?? userRoleArn;
   }
   const iam = clients.iam();
-  const sagemakerRole = sagemakerRoleArn ? await readRole(iam, sagemakerRoleArn, '--sagemaker-role') : undefined;
-  const userRole = userRoleArn ? (userRoleArn === sagemakerRoleArn ? sagemakerRole : await readRole(iam, userRoleArn, '--user-role')) : undefined;
+  const sagemakerRole = sagemakerRoleArn
+    ? await readRole(iam, sagemakerRoleArn, '--sagemaker-role')
+    : undefined;
+  const userRole = userRoleArn
+    ? userRoleArn === sagemakerRoleArn
+      ? sagemakerRole
+      : await readRole(iam, userRoleArn, '--user-role')
+    : undefined;
   const any = (sagemakerRole ?? userRole) as ILiveRole;
   if (sagemakerRole && userRole && sagemakerRole.account !== userRole.account) {
-    throw new UsageError(`the roles are in different accounts (${sagemakerRole.account}, ${userRole.account})`, 'pass a SageMaker role and a user role of the same account');
+    throw new UsageError(
+      `the roles are in different accounts (${sagemakerRole.account}, ${userRole.account})`,
+      'pass a SageMaker role and a user role of the same account'
+    );
   }
-  return { sagemakerRole, userRole, regions: targets.regions?.length ? targets.regions : [clients.region], account: any.account, partition: any.partition };
+  return {
+    sagemakerRole,
+    userRole,
+    regions: targets.regions?.length ? targets.regions : [clients.region],
+    account: any.account,
+    partition: any.partition
+  };
 }
 
 function describeProbe(probe: IPermissionProbe): string {
@@ -114,19 +148,36 @@ function describeProbe(probe: IPermissionProbe): string {
 const IRRELEVANT_STATEMENT = / does not apply: action \S+ is not in Action /;
 
 function explain(probe: IPermissionProbe, decision: IDecision): string {
-  const relevant = decision.reasons.filter(reason => !IRRELEVANT_STATEMENT.test(reason));
+  const relevant = decision.reasons.filter(
+    reason => !IRRELEVANT_STATEMENT.test(reason)
+  );
   const selfDescribing = relevant[0]?.startsWith(`${probe.action} `);
-  return (selfDescribing ? relevant : [`${describeProbe(probe)} is ${decision.result}`, ...relevant]).join('; ');
+  return (
+    selfDescribing
+      ? relevant
+      : [`${describeProbe(probe)} is ${decision.result}`, ...relevant]
+  ).join('; ');
 }
 
-async function evaluateRequirement(decider: IPermissionDecider, role: ILiveRole, requirement: IRequirement): Promise<ICheckItem> {
+async function evaluateRequirement(
+  decider: IPermissionDecider,
+  role: ILiveRole,
+  requirement: IRequirement
+): Promise<ICheckItem> {
   const decisions: Array<[IPermissionProbe, IDecision]> = [];
   for (const probe of requirement.probes) {
     decisions.push([probe, await decider.decide(role, probe)]);
   }
   const expectAllowed = requirement.kind !== 'must-deny';
-  const failed = decisions.filter(([, decision]) => (decision.result === 'Allowed') !== expectAllowed);
-  const status: CheckStatus = failed.length === 0 ? 'OK' : requirement.kind === 'required' ? 'MISSING' : 'WARNING';
+  const failed = decisions.filter(
+    ([, decision]) => (decision.result === 'Allowed') !== expectAllowed
+  );
+  const status: CheckStatus =
+    failed.length === 0
+      ? 'OK'
+      : requirement.kind === 'required'
+        ? 'MISSING'
+        : 'WARNING';
   const reasons = failed.map(([probe, decision]) => explain(probe, decision));
   return {
     id: requirement.id,
@@ -135,19 +186,35 @@ async function evaluateRequirement(decider: IPermissionDecider, role: ILiveRole,
     status,
     subject: role.arn,
     reasons,
-    fix: status === 'OK' || requirement.kind === 'must-deny' ? undefined : requirement.fix,
-    note: status === 'OK' ? requirement.guideNote : (requirement.guideNote ?? requirement.note)
+    fix:
+      status === 'OK' || requirement.kind === 'must-deny'
+        ? undefined
+        : requirement.fix,
+    note:
+      status === 'OK'
+        ? requirement.guideNote
+        : (requirement.guideNote ?? requirement.note)
   };
 }
 
-async function tierItem(clients: AwsClients, region: string): Promise<ICheckItem> {
+async function tierItem(
+  clients: AwsClients,
+  region: string
+): Promise<ICheckItem> {
   const tier = await getActivationTier(clients.ssm(region), region);
-  const item = { id: `tier.${region}`, group: 'tier' as const, title: `SSM advanced-instances tier in ${region}`, subject: region };
+  const item = {
+    id: `tier.${region}`,
+    group: 'tier' as const,
+    title: `SSM advanced-instances tier in ${region}`,
+    subject: region
+  };
   if (tier === undefined) {
     return {
       ...item,
       status: 'WARNING',
-      reasons: [`the caller may not read ${ACTIVATION_TIER_SETTING_ID} (ssm:GetServiceSetting); an administrator can check it`],
+      reasons: [
+        `the caller may not read ${ACTIVATION_TIER_SETTING_ID} (ssm:GetServiceSetting); an administrator can check it`
+      ],
       command: `aws ssm get-service-setting --setting-id ${ACTIVATION_TIER_SETTING_ID} --region ${region}`
     };
   }
@@ -155,7 +222,11 @@ async function tierItem(clients: AwsClients, region: string): Promise<ICheckItem
   return {
     ...item,
     status: ok ? 'OK' : 'MISSING',
-    reasons: ok ? [] : [`${region} is on the ${tier} tier; SageMaker containers register as managed instances, and sessions to them need the advanced tier`],
+    reasons: ok
+      ? []
+      : [
+          `${region} is on the ${tier} tier; SageMaker containers register as managed instances, and sessions to them need the advanced tier`
+        ],
     command: ok ? undefined : advancedTierCommand(region)
   };
 }
@@ -169,26 +240,51 @@ function summarize(items: ICheckItem[]): ICheckReport['summary'] {
 }
 
 /** Requirements per role of the resolved targets, in report order. */
-export function requirementsOf(targets: IResolvedTargets): Array<{ role: ILiveRole; requirement: IRequirement }> {
-  const scope = { region: targets.regions[0], account: targets.account, partition: targets.partition };
+export function requirementsOf(
+  targets: IResolvedTargets
+): Array<{ role: ILiveRole; requirement: IRequirement }> {
+  const scope = {
+    region: targets.regions[0],
+    account: targets.account,
+    partition: targets.partition
+  };
   const list: Array<{ role: ILiveRole; requirement: IRequirement }> = [];
   if (targets.sagemakerRole) {
     const role = targets.sagemakerRole;
-    list.push(...serverRequirements(role, scope).map(requirement => ({ role, requirement })));
+    list.push(
+      ...serverRequirements(role, scope).map(requirement => ({
+        role,
+        requirement
+      }))
+    );
   }
   if (targets.userRole) {
     const role = targets.userRole;
-    list.push(...clientRequirements(role, scope).map(requirement => ({ role, requirement })));
+    list.push(
+      ...clientRequirements(role, scope).map(requirement => ({
+        role,
+        requirement
+      }))
+    );
   }
   return list;
 }
 
 /** Checks already-resolved targets (apply uses this to re-check after reading the roles once). */
-export async function checkTargets(clients: AwsClients, targets: IResolvedTargets, evaluator: EvaluatorChoice = 'auto'): Promise<ICheckReport> {
+export async function checkTargets(
+  clients: AwsClients,
+  targets: IResolvedTargets,
+  evaluator: EvaluatorChoice = 'auto'
+): Promise<ICheckReport> {
   const requirements = requirementsOf(targets);
-  const first = requirements.find(entry => entry.requirement.probes.some(probe => !probe.principal));
+  const first = requirements.find(entry =>
+    entry.requirement.probes.some(probe => !probe.principal)
+  );
   const firstProbe = first?.requirement.probes.find(probe => !probe.principal);
-  const { decider, note } = first && firstProbe ? await chooseDecider(evaluator, clients.iam(), first.role, firstProbe) : { decider: undefined, note: undefined };
+  const { decider, note } =
+    first && firstProbe
+      ? await chooseDecider(evaluator, clients.iam(), first.role, firstProbe)
+      : { decider: undefined, note: undefined };
   const items: ICheckItem[] = [];
   for (const { role, requirement } of requirements) {
     if (!decider) {
@@ -197,7 +293,10 @@ export async function checkTargets(clients: AwsClients, targets: IResolvedTarget
     try {
       items.push(await evaluateRequirement(decider, role, requirement));
     } catch (error) {
-      throw describeAwsError(error, `simulating ${requirement.id} for ${role.name}`);
+      throw describeAwsError(
+        error,
+        `simulating ${requirement.id} for ${role.name}`
+      );
     }
   }
   for (const region of targets.regions) {
@@ -218,7 +317,10 @@ export async function checkTargets(clients: AwsClients, targets: IResolvedTarget
 }
 
 /** Reads the account and checks every requirement of the guide for the roles given (or the caller's own role). */
-export async function checkSetup(clients: AwsClients, options: ICheckOptions = {}): Promise<ICheckReport> {
+export async function checkSetup(
+  clients: AwsClients,
+  options: ICheckOptions = {}
+): Promise<ICheckReport> {
   const targets = await resolveTargets(clients, options);
   return checkTargets(clients, targets, options.evaluator ?? 'auto');
 }

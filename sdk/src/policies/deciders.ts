@@ -3,9 +3,17 @@
  * (SimulatePrincipalPolicy, which also sees what we cannot read, such as SCPs applied to the account), and our
  * offline evaluator of the documented evaluation logic over the policies we read from the role.
  */
-import { SimulatePrincipalPolicyCommand, type IAMClient, type EvaluationResult as IamEvaluationResult } from '@aws-sdk/client-iam';
+import {
+  SimulatePrincipalPolicyCommand,
+  type IAMClient,
+  type EvaluationResult as IamEvaluationResult
+} from '@aws-sdk/client-iam';
 import { errorName } from '../aws/errors.js';
-import { evaluateIdentityPolicies, evaluateTrustPolicy, type IDecision } from './evaluator/index.js';
+import {
+  evaluateIdentityPolicies,
+  evaluateTrustPolicy,
+  type IDecision
+} from './evaluator/index.js';
 import type { ILiveRole } from './live-role.js';
 import type { IPermissionProbe } from './requirements.js';
 
@@ -16,7 +24,15 @@ export interface IPermissionDecider {
 
 /** Trust probes always go to the local evaluator: the simulator evaluates identity policies only. */
 function decideTrust(role: ILiveRole, probe: IPermissionProbe): IDecision {
-  return evaluateTrustPolicy({ name: 'trust policy', document: role.trustPolicy }, { action: probe.action, resource: probe.resource, principal: probe.principal, context: probe.context });
+  return evaluateTrustPolicy(
+    { name: 'trust policy', document: role.trustPolicy },
+    {
+      action: probe.action,
+      resource: probe.resource,
+      principal: probe.principal,
+      context: probe.context
+    }
+  );
 }
 
 export class LocalDecider implements IPermissionDecider {
@@ -26,9 +42,17 @@ export class LocalDecider implements IPermissionDecider {
     if (probe.principal) {
       return decideTrust(role, probe);
     }
-    return evaluateIdentityPolicies([...role.inlinePolicies, ...role.attachedPolicies], { action: probe.action, resource: probe.resource, context: probe.context }, {
-      permissionsBoundary: role.permissionsBoundary
-    });
+    return evaluateIdentityPolicies(
+      [...role.inlinePolicies, ...role.attachedPolicies],
+      {
+        action: probe.action,
+        resource: probe.resource,
+        context: probe.context
+      },
+      {
+        permissionsBoundary: role.permissionsBoundary
+      }
+    );
   }
 }
 
@@ -39,15 +63,23 @@ const DECISIONS: Record<string, IDecision['result']> = {
 };
 
 function simulatorReasons(result: IamEvaluationResult): string[] {
-  const reasons = (result.MatchedStatements ?? []).map(statement => `matched ${statement.SourcePolicyId ?? 'a policy'} (${statement.SourcePolicyType ?? 'policy'})`);
+  const reasons = (result.MatchedStatements ?? []).map(
+    statement =>
+      `matched ${statement.SourcePolicyId ?? 'a policy'} (${statement.SourcePolicyType ?? 'policy'})`
+  );
   if (result.MissingContextValues?.length) {
-    reasons.push(`the simulator lacked context keys: ${result.MissingContextValues.join(', ')}`);
+    reasons.push(
+      `the simulator lacked context keys: ${result.MissingContextValues.join(', ')}`
+    );
   }
   if (result.OrganizationsDecisionDetail?.AllowedByOrganizations === false) {
     reasons.push('denied by an Organizations service control policy');
   }
-  if (result.PermissionsBoundaryDecisionDetail?.AllowedByPermissionsBoundary === false) {
-    reasons.push('denied by the role\'s permissions boundary');
+  if (
+    result.PermissionsBoundaryDecisionDetail?.AllowedByPermissionsBoundary ===
+    false
+  ) {
+    reasons.push("denied by the role's permissions boundary");
   }
   return reasons;
 }
@@ -66,7 +98,13 @@ export class IamSimulatorDecider implements IPermissionDecider {
         PolicySourceArn: role.arn,
         ActionNames: [probe.action],
         ResourceArns: [probe.resource],
-        ContextEntries: Object.entries(probe.context).map(([ContextKeyName, value]) => ({ ContextKeyName, ContextKeyValues: [value], ContextKeyType: 'string' }))
+        ContextEntries: Object.entries(probe.context).map(
+          ([ContextKeyName, value]) => ({
+            ContextKeyName,
+            ContextKeyValues: [value],
+            ContextKeyType: 'string'
+          })
+        )
       })
     );
     const result = output.EvaluationResults?.[0];
@@ -88,7 +126,12 @@ export type EvaluatorChoice = 'auto' | 'iam' | 'local';
  * evaluator when the simulator is unavailable (no iam:SimulatePrincipalPolicy permission, or a server that does not
  * implement it), saying why.
  */
-export async function chooseDecider(choice: EvaluatorChoice, iam: IAMClient, role: ILiveRole, probe: IPermissionProbe): Promise<{ decider: IPermissionDecider; note?: string }> {
+export async function chooseDecider(
+  choice: EvaluatorChoice,
+  iam: IAMClient,
+  role: ILiveRole,
+  probe: IPermissionProbe
+): Promise<{ decider: IPermissionDecider; note?: string }> {
   if (choice === 'local') {
     return { decider: new LocalDecider() };
   }
@@ -100,7 +143,8 @@ export async function chooseDecider(choice: EvaluatorChoice, iam: IAMClient, rol
     await simulator.decide(role, probe);
     return { decider: simulator };
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = (error as { $metadata?: { httpStatusCode?: number } })
+      .$metadata?.httpStatusCode;
     const why = /AccessDenied/i.test(errorName(error))
       ? 'the caller may not call iam:SimulatePrincipalPolicy'
       : `IAM's simulator is unavailable (${errorName(error)}${status ? `, HTTP ${status}` : ''})`;

@@ -2,10 +2,15 @@
 export function lineDiff(before: string, after: string): string[] {
   const a = before === '' ? [] : before.split('\n');
   const b = after === '' ? [] : after.split('\n');
-  const lengths: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  const lengths: number[][] = Array.from({ length: a.length + 1 }, () =>
+    new Array<number>(b.length + 1).fill(0)
+  );
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      lengths[i][j] = a[i] === b[j] ? lengths[i + 1][j + 1] + 1 : Math.max(lengths[i + 1][j], lengths[i][j + 1]);
+      lengths[i][j] =
+        a[i] === b[j]
+          ? lengths[i + 1][j + 1] + 1
+          : Math.max(lengths[i + 1][j], lengths[i][j + 1]);
     }
   }
   const lines: string[] = [];
@@ -16,7 +21,10 @@ export function lineDiff(before: string, after: string): string[] {
       lines.push(`  ${a[i]}`);
       i++;
       j++;
-    } else if (j < b.length && (i === a.length || lengths[i][j + 1] >= lengths[i + 1][j])) {
+    } else if (
+      j < b.length &&
+      (i === a.length || lengths[i][j + 1] >= lengths[i + 1][j])
+    ) {
       lines.push(`+ ${b[j]}`);
       j++;
     } else {

@@ -3,7 +3,12 @@
  * `SSHSageMakerServerPolicy` and `SSHSageMakerClientPolicy`. Statements, their order and their keys are the
  * guide's, word for word; only the partition and the account are filled in.
  */
-import { assertAccountId, assertPartition, parseRoleArn, type Partition } from './arn.js';
+import {
+  assertAccountId,
+  assertPartition,
+  parseRoleArn,
+  type Partition
+} from './arn.js';
 import type { IPolicyDocument, IPolicyStatement } from './types.js';
 
 /** Inline policy name the guide gives the server policy (and the original project's managed policy). */
@@ -11,7 +16,8 @@ export const SERVER_POLICY_NAME = 'SSHSageMakerServerPolicy';
 /** Inline policy name the guide gives the client policy (and the original project's managed policy). */
 export const CLIENT_POLICY_NAME = 'SSHSageMakerClientPolicy';
 /** The SSM service setting that selects the managed-instance tier. */
-export const ACTIVATION_TIER_SETTING_ID = '/ssm/managed-instance/activation-tier';
+export const ACTIVATION_TIER_SETTING_ID =
+  '/ssm/managed-instance/activation-tier';
 /** The tier the product needs: SSM sessions to managed (non-EC2) instances require the advanced tier. */
 export const ADVANCED_TIER = 'advanced';
 export const SSM_SERVICE_PRINCIPAL = 'ssm.amazonaws.com';
@@ -40,8 +46,14 @@ interface IResolvedOptions {
 
 function resolve(options: IDocumentOptions): IResolvedOptions {
   const role = parseRoleArn(options.sagemakerRoleArn, '--sagemaker-role-arn');
-  const account = options.account === undefined ? role.account : assertAccountId(options.account, '--account');
-  const partition = options.partition === undefined ? role.partition : assertPartition(options.partition);
+  const account =
+    options.account === undefined
+      ? role.account
+      : assertAccountId(options.account, '--account');
+  const partition =
+    options.partition === undefined
+      ? role.partition
+      : assertPartition(options.partition);
   return { roleArn: role.arn, account, partition };
 }
 
@@ -128,13 +140,22 @@ export function serverPolicy(options: IDocumentOptions): IPolicyDocument {
 }
 
 /** `SSHSageMakerClientPolicy`: what the user needs to find their instances, deliver a key and start sessions. */
-export function clientPolicy(options: Omit<IDocumentOptions, 'sagemakerRoleArn'> & { sagemakerRoleArn?: string }): IPolicyDocument {
+export function clientPolicy(
+  options: Omit<IDocumentOptions, 'sagemakerRoleArn'> & {
+    sagemakerRoleArn?: string;
+  }
+): IPolicyDocument {
   const { account, partition } = resolveAccount(options);
   return {
     Version: '2012-10-17',
     Statement: [
       {
-        Action: ['logs:GetQueryResults', 'ssm:DescribeInstanceInformation', 'ssm:ListTagsForResource', 'ssm:GetCommandInvocation'],
+        Action: [
+          'logs:GetQueryResults',
+          'ssm:DescribeInstanceInformation',
+          'ssm:ListTagsForResource',
+          'ssm:GetCommandInvocation'
+        ],
         Resource: '*',
         Effect: 'Allow'
       },
@@ -177,14 +198,23 @@ export function clientPolicy(options: Omit<IDocumentOptions, 'sagemakerRoleArn'>
   };
 }
 
-function resolveAccount(options: { sagemakerRoleArn?: string; account?: string; partition?: string }): { account: string; partition: Partition } {
+function resolveAccount(options: {
+  sagemakerRoleArn?: string;
+  account?: string;
+  partition?: string;
+}): { account: string; partition: Partition } {
   if (options.sagemakerRoleArn !== undefined) {
     return resolve({ ...options, sagemakerRoleArn: options.sagemakerRoleArn });
   }
   if (options.account === undefined) {
-    throw new TypeError('clientPolicy needs an account or a SageMaker role ARN');
+    throw new TypeError(
+      'clientPolicy needs an account or a SageMaker role ARN'
+    );
   }
-  return { account: assertAccountId(options.account, '--account'), partition: assertPartition(options.partition ?? 'aws') };
+  return {
+    account: assertAccountId(options.account, '--account'),
+    partition: assertPartition(options.partition ?? 'aws')
+  };
 }
 
 /** All three documents, as `sm-ssh setup print` shows them. */

@@ -54,7 +54,10 @@ export const PROBE_INSTANCE_ID = 'mi-0123456789abcdef0';
 export const PROBE_SESSION_SUFFIX = '0123456789abcdef0';
 
 /** The `aws:userid` of a session of the role: `<RoleId>:<session name>`. */
-export function userIdOf(role: Pick<ILiveRole, 'roleId'>, sessionName: string): string {
+export function userIdOf(
+  role: Pick<ILiveRole, 'roleId'>,
+  sessionName: string
+): string {
   return `${role.roleId}:${sessionName}`;
 }
 
@@ -64,12 +67,22 @@ export interface IProbeScope {
   partition: string;
 }
 
-function identityContext(role: ILiveRole, sessionName: string): Record<string, string> {
-  return { 'aws:userid': userIdOf(role, sessionName), 'aws:PrincipalArn': role.arn, 'aws:PrincipalAccount': role.account };
+function identityContext(
+  role: ILiveRole,
+  sessionName: string
+): Record<string, string> {
+  return {
+    'aws:userid': userIdOf(role, sessionName),
+    'aws:PrincipalArn': role.arn,
+    'aws:PrincipalAccount': role.account
+  };
 }
 
 /** Requirements on the SageMaker role: trust and `SSHSageMakerServerPolicy`. */
-export function serverRequirements(role: ILiveRole, scope: IProbeScope): IRequirement[] {
+export function serverRequirements(
+  role: ILiveRole,
+  scope: IProbeScope
+): IRequirement[] {
   return [...trustRequirements(role), ...serverPolicyRequirements(role, scope)];
 }
 
@@ -81,23 +94,50 @@ export function trustRequirements(role: ILiveRole): IRequirement[] {
       group: 'trust',
       kind: 'required',
       title: 'SageMaker can assume the role (trust policy)',
-      probes: [{ action: 'sts:AssumeRole', resource: role.arn, context: {}, principal: { type: 'Service', id: SAGEMAKER_SERVICE_PRINCIPAL } }],
+      probes: [
+        {
+          action: 'sts:AssumeRole',
+          resource: role.arn,
+          context: {},
+          principal: { type: 'Service', id: SAGEMAKER_SERVICE_PRINCIPAL }
+        }
+      ],
       fix: { policyName: TRUST_POLICY, statement: sagemakerTrustStatement() }
     },
     {
       id: 'trust.ssm',
       group: 'trust',
       kind: 'required',
-      title: 'SSM can assume the role for the container\'s activation (trust policy)',
-      probes: [{ action: 'sts:AssumeRole', resource: role.arn, context: {}, principal: { type: 'Service', id: SSM_SERVICE_PRINCIPAL } }],
+      title:
+        "SSM can assume the role for the container's activation (trust policy)",
+      probes: [
+        {
+          action: 'sts:AssumeRole',
+          resource: role.arn,
+          context: {},
+          principal: { type: 'Service', id: SSM_SERVICE_PRINCIPAL }
+        }
+      ],
       fix: { policyName: TRUST_POLICY, statement: ssmTrustStatement() }
     }
   ];
 }
 
-function serverPolicyRequirements(role: ILiveRole, scope: IProbeScope): IRequirement[] {
-  const guide = statementsOf(serverPolicy({ sagemakerRoleArn: role.arn, account: scope.account, partition: scope.partition }));
-  const fix = (index: number) => ({ policyName: SERVER_POLICY_NAME, statement: guide[index] });
+function serverPolicyRequirements(
+  role: ILiveRole,
+  scope: IProbeScope
+): IRequirement[] {
+  const guide = statementsOf(
+    serverPolicy({
+      sagemakerRoleArn: role.arn,
+      account: scope.account,
+      partition: scope.partition
+    })
+  );
+  const fix = (index: number) => ({
+    policyName: SERVER_POLICY_NAME,
+    statement: guide[index]
+  });
   const identity = identityContext(role, 'SageMaker');
   const instanceArn = `arn:${scope.partition}:ssm:${scope.region}:${scope.account}:managed-instance/${PROBE_INSTANCE_ID}`;
   const registerActions = guide[2].Action as string[];
@@ -107,7 +147,13 @@ function serverPolicyRequirements(role: ILiveRole, scope: IProbeScope): IRequire
       group: 'server',
       kind: 'required',
       title: 'the role may pass itself to SSM (CreateActivation --iam-role)',
-      probes: [{ action: 'iam:PassRole', resource: role.arn, context: { ...identity, 'iam:PassedToService': 'ssm.amazonaws.com' } }],
+      probes: [
+        {
+          action: 'iam:PassRole',
+          resource: role.arn,
+          context: { ...identity, 'iam:PassedToService': 'ssm.amazonaws.com' }
+        }
+      ],
       fix: fix(0)
     },
     {
@@ -115,7 +161,13 @@ function serverPolicyRequirements(role: ILiveRole, scope: IProbeScope): IRequire
       group: 'server',
       kind: 'advisory',
       title: 'ssm:AddTagsToResource on the role ARN, as the guide grants',
-      probes: [{ action: 'ssm:AddTagsToResource', resource: role.arn, context: identity }],
+      probes: [
+        {
+          action: 'ssm:AddTagsToResource',
+          resource: role.arn,
+          context: identity
+        }
+      ],
       fix: fix(1),
       guideNote:
         'this statement authorizes nothing the product does: ssm:AddTagsToResource acts on SSM resources (document, managed-instance, parameter, …), never on an IAM role, and the SSH* tags are set by CreateActivation, which authorizes its Tags itself (aws:RequestTag/aws:TagKeys). Kept because the guide has it; it grants no access.'
@@ -124,8 +176,13 @@ function serverPolicyRequirements(role: ILiveRole, scope: IProbeScope): IRequire
       id: 'server.register',
       group: 'server',
       kind: 'required',
-      title: 'the container can create its activation, run the SSM agent and serve sessions',
-      probes: registerActions.map(action => ({ action, resource: '*', context: identity })),
+      title:
+        'the container can create its activation, run the SSM agent and serve sessions',
+      probes: registerActions.map(action => ({
+        action,
+        resource: '*',
+        context: identity
+      })),
       fix: fix(2)
     },
     {
@@ -133,24 +190,58 @@ function serverPolicyRequirements(role: ILiveRole, scope: IProbeScope): IRequire
       group: 'server',
       kind: 'required',
       title: 'the agent can report on managed instances tagged with SSHOwner',
-      probes: [{ action: 'ssm:UpdateInstanceInformation', resource: instanceArn, context: { ...identity, 'ssm:resourceTag/SSHOwner': 'AROAEXAMPLEOWNER:alice' } }],
+      probes: [
+        {
+          action: 'ssm:UpdateInstanceInformation',
+          resource: instanceArn,
+          context: {
+            ...identity,
+            'ssm:resourceTag/SSHOwner': 'AROAEXAMPLEOWNER:alice'
+          }
+        }
+      ],
       fix: fix(3)
     }
   ];
 }
 
 /** Requirements on the user role: `SSHSageMakerClientPolicy`, plus advisories and least-privilege probes. */
-export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequirement[] {
-  const guide = statementsOf(clientPolicy({ account: scope.account, partition: scope.partition }));
-  const fix = (index: number) => ({ policyName: CLIENT_POLICY_NAME, statement: guide[index] });
+export function clientRequirements(
+  role: ILiveRole,
+  scope: IProbeScope
+): IRequirement[] {
+  const guide = statementsOf(
+    clientPolicy({ account: scope.account, partition: scope.partition })
+  );
+  const fix = (index: number) => ({
+    policyName: CLIENT_POLICY_NAME,
+    statement: guide[index]
+  });
   const userId = userIdOf(role, 'sm-ssh');
   const identity = identityContext(role, 'sm-ssh');
-  const arn = (service: string, account: string, resource: string) => `arn:${scope.partition}:${service}:${scope.region}:${account}:${resource}`;
-  const instanceArn = arn('ssm', scope.account, `managed-instance/${PROBE_INSTANCE_ID}`);
+  const arn = (service: string, account: string, resource: string) =>
+    `arn:${scope.partition}:${service}:${scope.region}:${account}:${resource}`;
+  const instanceArn = arn(
+    'ssm',
+    scope.account,
+    `managed-instance/${PROBE_INSTANCE_ID}`
+  );
   const own = { ...identity, 'ssm:resourceTag/SSHOwner': userId };
-  const sessionArn = arn('ssm', scope.account, `session/sm-ssh-${PROBE_SESSION_SUFFIX}`);
-  const sessionContext = { ...identity, 'ssm:resourceTag/aws:ssmmessages:session-id': userId };
-  const read = ['logs:GetQueryResults', 'ssm:DescribeInstanceInformation', 'ssm:ListTagsForResource', 'ssm:GetCommandInvocation'];
+  const sessionArn = arn(
+    'ssm',
+    scope.account,
+    `session/sm-ssh-${PROBE_SESSION_SUFFIX}`
+  );
+  const sessionContext = {
+    ...identity,
+    'ssm:resourceTag/aws:ssmmessages:session-id': userId
+  };
+  const read = [
+    'logs:GetQueryResults',
+    'ssm:DescribeInstanceInformation',
+    'ssm:ListTagsForResource',
+    'ssm:GetCommandInvocation'
+  ];
   const sagemakerReads = [
     'sagemaker:ListTrainingJobs',
     'sagemaker:DescribeTrainingJob',
@@ -170,23 +261,38 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
       group: 'client',
       kind: 'required',
       title: 'find managed instances and read command results',
-      probes: read.map(action => ({ action, resource: '*', context: identity })),
+      probes: read.map(action => ({
+        action,
+        resource: '*',
+        context: identity
+      })),
       fix: fix(0)
     },
     {
       id: 'client.own-instances',
       group: 'client',
       kind: 'required',
-      title: 'send commands to and start sessions on instances whose SSHOwner is the caller',
-      probes: ['ssm:SendCommand', 'ssm:StartSession'].map(action => ({ action, resource: instanceArn, context: own })),
+      title:
+        'send commands to and start sessions on instances whose SSHOwner is the caller',
+      probes: ['ssm:SendCommand', 'ssm:StartSession'].map(action => ({
+        action,
+        resource: instanceArn,
+        context: own
+      })),
       fix: fix(1)
     },
     {
       id: 'client.terminate-session',
       group: 'client',
       kind: 'required',
-      title: 'terminate the caller\'s own sessions',
-      probes: [{ action: 'ssm:TerminateSession', resource: sessionArn, context: sessionContext }],
+      title: "terminate the caller's own sessions",
+      probes: [
+        {
+          action: 'ssm:TerminateSession',
+          resource: sessionArn,
+          context: sessionContext
+        }
+      ],
       fix: fix(2)
     },
     {
@@ -194,7 +300,13 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
       group: 'client',
       kind: 'required',
       title: 'start sessions with the AWS-StartSSHSession document',
-      probes: [{ action: 'ssm:StartSession', resource: arn('ssm', '', 'document/AWS-StartSSHSession'), context: identity }],
+      probes: [
+        {
+          action: 'ssm:StartSession',
+          resource: arn('ssm', '', 'document/AWS-StartSSHSession'),
+          context: identity
+        }
+      ],
       fix: fix(3)
     },
     {
@@ -202,7 +314,13 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
       group: 'client',
       kind: 'required',
       title: 'deliver keys with the AWS-RunShellScript document',
-      probes: [{ action: 'ssm:SendCommand', resource: arn('ssm', '', 'document/AWS-RunShellScript'), context: identity }],
+      probes: [
+        {
+          action: 'ssm:SendCommand',
+          resource: arn('ssm', '', 'document/AWS-RunShellScript'),
+          context: identity
+        }
+      ],
       fix: fix(4)
     },
     {
@@ -210,7 +328,17 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
       group: 'client',
       kind: 'required',
       title: 'find endpoint instances through CloudWatch Logs Insights',
-      probes: [{ action: 'logs:StartQuery', resource: arn('logs', scope.account, 'log-group:/aws/sagemaker/Endpoints/example'), context: identity }],
+      probes: [
+        {
+          action: 'logs:StartQuery',
+          resource: arn(
+            'logs',
+            scope.account,
+            'log-group:/aws/sagemaker/Endpoints/example'
+          ),
+          context: identity
+        }
+      ],
       fix: fix(5)
     },
     {
@@ -221,7 +349,10 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
       probes: ['ssm:StartSession', 'ssm:SendCommand'].map(action => ({
         action,
         resource: instanceArn,
-        context: { ...identity, 'ssm:resourceTag/SSHOwner': 'AROAEXAMPLEOTHER:someone-else' }
+        context: {
+          ...identity,
+          'ssm:resourceTag/SSHOwner': 'AROAEXAMPLEOTHER:someone-else'
+        }
       })),
       note: 'the role can reach instances that belong to other users: the guide scopes ssm:StartSession and ssm:SendCommand on managed instances with "ssm:resourceTag/SSHOwner": "${aws:userid}"'
     },
@@ -229,21 +360,39 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
       id: 'client.sagemaker-read',
       group: 'client',
       kind: 'advisory',
-      title: 'read SageMaker job, endpoint, notebook and app status (sm-ssh list)',
-      probes: sagemakerReads.map(action => ({ action, resource: '*', context: identity })),
-      fix: { policyName: CLIENT_POLICY_NAME, statement: { Action: sagemakerReads, Resource: '*', Effect: 'Allow' } },
+      title:
+        'read SageMaker job, endpoint, notebook and app status (sm-ssh list)',
+      probes: sagemakerReads.map(action => ({
+        action,
+        resource: '*',
+        context: identity
+      })),
+      fix: {
+        policyName: CLIENT_POLICY_NAME,
+        statement: { Action: sagemakerReads, Resource: '*', Effect: 'Allow' }
+      },
       note: 'the guide\'s client policy has no SageMaker List*/Describe* calls; without them `sm-ssh list` cannot tell "job finished" from "not registered". sts:GetCallerIdentity, used for the SSHOwner check, needs no permission.'
     },
     {
       id: 'client.resume-session',
       group: 'client',
       kind: 'advisory',
-      title: 'resume the caller\'s own sessions after a network drop',
-      probes: [{ action: 'ssm:ResumeSession', resource: sessionArn, context: sessionContext }],
+      title: "resume the caller's own sessions after a network drop",
+      probes: [
+        {
+          action: 'ssm:ResumeSession',
+          resource: sessionArn,
+          context: sessionContext
+        }
+      ],
       fix: {
         policyName: CLIENT_POLICY_NAME,
         statement: {
-          Condition: { StringLike: { 'ssm:resourceTag/aws:ssmmessages:session-id': '${aws:userid}' } },
+          Condition: {
+            StringLike: {
+              'ssm:resourceTag/aws:ssmmessages:session-id': '${aws:userid}'
+            }
+          },
           Action: 'ssm:ResumeSession',
           Resource: `arn:${scope.partition}:ssm:*:${scope.account}:session/*`,
           Effect: 'Allow'
@@ -255,8 +404,12 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
       id: 'client.port-forwarding-documents',
       group: 'client',
       kind: 'advisory',
-      title: 'forward ports with AWS-StartPortForwardingSession(ToRemoteHost) (sm-ssh forward)',
-      probes: ['AWS-StartPortForwardingSession', 'AWS-StartPortForwardingSessionToRemoteHost'].map(document => ({
+      title:
+        'forward ports with AWS-StartPortForwardingSession(ToRemoteHost) (sm-ssh forward)',
+      probes: [
+        'AWS-StartPortForwardingSession',
+        'AWS-StartPortForwardingSessionToRemoteHost'
+      ].map(document => ({
         action: 'ssm:StartSession',
         resource: arn('ssm', '', `document/${document}`),
         context: identity
@@ -265,7 +418,10 @@ export function clientRequirements(role: ILiveRole, scope: IProbeScope): IRequir
         policyName: CLIENT_POLICY_NAME,
         statement: {
           Action: 'ssm:StartSession',
-          Resource: [`arn:${scope.partition}:ssm:*::document/AWS-StartPortForwardingSession`, `arn:${scope.partition}:ssm:*::document/AWS-StartPortForwardingSessionToRemoteHost`],
+          Resource: [
+            `arn:${scope.partition}:ssm:*::document/AWS-StartPortForwardingSession`,
+            `arn:${scope.partition}:ssm:*::document/AWS-StartPortForwardingSessionToRemoteHost`
+          ],
           Effect: 'Allow'
         }
       },

@@ -4,7 +4,8 @@
  */
 
 /** A condition value as IAM accepts it: a string, a number, a boolean, or a list of them. */
-export type ConditionValue = string | number | boolean | Array<string | number | boolean>;
+export type ConditionValue =
+  string | number | boolean | Array<string | number | boolean>;
 
 /** `{ "<operator>": { "<context key>": <value(s)> } }` */
 export type ConditionBlock = Record<string, Record<string, ConditionValue>>;
@@ -38,5 +39,7 @@ export interface INamedPolicy {
 
 /** Statements of a document as a list, whichever form the document used. */
 export function statementsOf(document: IPolicyDocument): IPolicyStatement[] {
-  return Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+  return Array.isArray(document.Statement)
+    ? document.Statement
+    : [document.Statement];
 }

@@ -4,7 +4,12 @@
  * the standard `AWS_ENDPOINT_URL_<SERVICE>` variables. Signatures are accepted, not verified; the region and the
  * access key are read from the SigV4 `Authorization` header.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An error the sandbox answers with, in the shape AWS uses. */
@@ -26,7 +31,10 @@ export interface ICallContext {
   account: string;
 }
 
-export type JsonOperation = (input: Record<string, unknown>, call: ICallContext) => unknown;
+export type JsonOperation = (
+  input: Record<string, unknown>,
+  call: ICallContext
+) => unknown;
 
 export interface IJsonService {
   /** The prefix of X-Amz-Target, e.g. `AmazonSSM`. */
@@ -50,12 +58,25 @@ export interface IRunningServer {
 const MAX_BODY_BYTES = 1024 * 1024;
 const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\//;
 
-function callContext(request: IncomingMessage, account: string, defaultRegion: string): ICallContext {
+function callContext(
+  request: IncomingMessage,
+  account: string,
+  defaultRegion: string
+): ICallContext {
   const scope = CREDENTIAL_SCOPE.exec(request.headers.authorization ?? '');
-  return { region: scope?.[2] ?? defaultRegion, accessKeyId: scope?.[1], account };
+  return {
+    region: scope?.[2] ?? defaultRegion,
+    accessKeyId: scope?.[1],
+    account
+  };
 }
 
-function send(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  errorType?: string
+): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': 'application/x-amz-json-1.1',
@@ -66,7 +87,12 @@ function send(response: ServerResponse, status: number, body: unknown, errorType
 }
 
 function sendError(response: ServerResponse, error: AwsServiceError): void {
-  send(response, error.statusCode, { __type: error.code, message: error.message }, error.code);
+  send(
+    response,
+    error.statusCode,
+    { __type: error.code, message: error.message },
+    error.code
+  );
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -75,52 +101,95 @@ async function readBody(request: IncomingMessage): Promise<string> {
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
     if (size > MAX_BODY_BYTES) {
-      throw new AwsServiceError('SerializationException', 'request body is larger than 1 MiB', 413);
+      throw new AwsServiceError(
+        'SerializationException',
+        'request body is larger than 1 MiB',
+        413
+      );
     }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, services: IJsonService[], options: Required<Pick<IJsonServerOptions, 'account' | 'defaultRegion'>>): Promise<void> {
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  services: IJsonService[],
+  options: Required<Pick<IJsonServerOptions, 'account' | 'defaultRegion'>>
+): Promise<void> {
   if (request.method === 'GET') {
-    send(response, 200, { sandbox: 'sm-ssh', services: services.map(service => service.targetPrefix) });
+    send(response, 200, {
+      sandbox: 'sm-ssh',
+      services: services.map(service => service.targetPrefix)
+    });
     return;
   }
   if (request.method !== 'POST') {
-    throw new AwsServiceError('MethodNotAllowed', `${request.method} is not supported; AWS JSON 1.1 uses POST`, 405);
+    throw new AwsServiceError(
+      'MethodNotAllowed',
+      `${request.method} is not supported; AWS JSON 1.1 uses POST`,
+      405
+    );
   }
   const target = request.headers['x-amz-target'];
   if (typeof target !== 'string' || !target.includes('.')) {
-    throw new AwsServiceError('MissingAction', 'the X-Amz-Target header is missing');
+    throw new AwsServiceError(
+      'MissingAction',
+      'the X-Amz-Target header is missing'
+    );
   }
   const [prefix, operation] = target.split('.', 2);
   const service = services.find(candidate => candidate.targetPrefix === prefix);
   const handler = service?.operations[operation];
   if (!handler) {
-    throw new AwsServiceError('UnknownOperationException', `the sandbox does not implement ${target}`);
+    throw new AwsServiceError(
+      'UnknownOperationException',
+      `the sandbox does not implement ${target}`
+    );
   }
   const text = await readBody(request);
   let input: unknown;
   try {
     input = text.length === 0 ? {} : JSON.parse(text);
   } catch {
-    throw new AwsServiceError('SerializationException', 'the request body is not JSON');
+    throw new AwsServiceError(
+      'SerializationException',
+      'the request body is not JSON'
+    );
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new AwsServiceError('SerializationException', 'the request body must be a JSON object');
+    throw new AwsServiceError(
+      'SerializationException',
+      'the request body must be a JSON object'
+    );
   }
-  const output = handler(input as Record<string, unknown>, callContext(request, options.account, options.defaultRegion));
+  const output = handler(
+    input as Record<string, unknown>,
+    callContext(request, options.account, options.defaultRegion)
+  );
   send(response, 200, output ?? {});
 }
 
 /** Serves the given services on one loopback port (port 0 picks a free one). */
-export async function startJsonServer(services: IJsonService[], options: IJsonServerOptions = {}): Promise<IRunningServer> {
-  const settings = { account: options.account ?? '123456789012', defaultRegion: options.defaultRegion ?? 'us-east-1' };
+export async function startJsonServer(
+  services: IJsonService[],
+  options: IJsonServerOptions = {}
+): Promise<IRunningServer> {
+  const settings = {
+    account: options.account ?? '123456789012',
+    defaultRegion: options.defaultRegion ?? 'us-east-1'
+  };
   const server: Server = createServer((request, response) => {
     handle(request, response, services, settings).catch((error: unknown) => {
       const serviceError =
-        error instanceof AwsServiceError ? error : new AwsServiceError('InternalServerError', error instanceof Error ? error.message : String(error), 500);
+        error instanceof AwsServiceError
+          ? error
+          : new AwsServiceError(
+              'InternalServerError',
+              error instanceof Error ? error.message : String(error),
+              500
+            );
       sendError(response, serviceError);
     });
   });

@@ -2,7 +2,18 @@
  * The local sandbox cloud: AWS-shaped services on loopback, reached through the standard
  * `AWS_ENDPOINT_URL_<SERVICE>` variables. Used by the tests, the demo and `sm-ssh sandbox`.
  */
-export { AwsServiceError, startJsonServer, type ICallContext, type IJsonService, type IRunningServer } from './aws-json-server.js';
+export {
+  AwsServiceError,
+  startJsonServer,
+  type ICallContext,
+  type IJsonService,
+  type IRunningServer
+} from './aws-json-server.js';
 export { freePort, startMoto, type IMotoServer } from './moto.js';
 export { SsmSandboxState, ssmService } from './ssm-service.js';
-export { SANDBOX_CREDENTIALS, startSandbox, type ISandbox, type ISandboxOptions } from './sandbox.js';
+export {
+  SANDBOX_CREDENTIALS,
+  startSandbox,
+  type ISandbox,
+  type ISandboxOptions
+} from './sandbox.js';

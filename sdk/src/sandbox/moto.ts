@@ -21,16 +21,27 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port'))
+      );
     });
   });
 }
 
-async function waitReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new OperationError(`moto_server exited with code ${child.exitCode}: ${output().trim().split('\n').pop() ?? ''}`);
+      throw new OperationError(
+        `moto_server exited with code ${child.exitCode}: ${output().trim().split('\n').pop() ?? ''}`
+      );
     }
     try {
       if ((await fetch(`${url}/moto-api/`)).ok) {
@@ -42,19 +53,35 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
     await new Promise(resolve => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
-  throw new OperationError(`moto_server did not answer on ${url} within ${timeoutMs / 1000} s`);
+  throw new OperationError(
+    `moto_server did not answer on ${url} within ${timeoutMs / 1000} s`
+  );
 }
 
 /** Starts `moto_server` (path to the executable, e.g. `.venv/bin/moto_server`) on 127.0.0.1 and a free port. */
-export async function startMoto(motoServer: string, options: { timeoutMs?: number } = {}): Promise<IMotoServer> {
+export async function startMoto(
+  motoServer: string,
+  options: { timeoutMs?: number } = {}
+): Promise<IMotoServer> {
   if (!existsSync(motoServer)) {
-    throw new UsageError(`${motoServer} does not exist`, 'install the pinned moto[server] with `bash scripts/bootstrap.sh` (it creates .venv/), or pass the path of your moto_server');
+    throw new UsageError(
+      `${motoServer} does not exist`,
+      'install the pinned moto[server] with `bash scripts/bootstrap.sh` (it creates .venv/), or pass the path of your moto_server'
+    );
   }
   const port = await freePort();
   let output = '';
-  const child = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', chunk => (output = (output + String(chunk)).slice(-4096)));
-  child.stderr?.on('data', chunk => (output = (output + String(chunk)).slice(-4096)));
+  const child = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  child.stdout?.on(
+    'data',
+    chunk => (output = (output + String(chunk)).slice(-4096))
+  );
+  child.stderr?.on(
+    'data',
+    chunk => (output = (output + String(chunk)).slice(-4096))
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child, () => output, options.timeoutMs ?? 30_000);
   return {

@@ -29,9 +29,13 @@ export const SANDBOX_CREDENTIALS = {
 };
 
 /** Starts the sandbox's services on one loopback port, and moto beside it when asked. */
-export async function startSandbox(options: ISandboxOptions = {}): Promise<ISandbox> {
+export async function startSandbox(
+  options: ISandboxOptions = {}
+): Promise<ISandbox> {
   const ssm = new SsmSandboxState();
-  const moto = options.motoServer ? await startMoto(options.motoServer) : undefined;
+  const moto = options.motoServer
+    ? await startMoto(options.motoServer)
+    : undefined;
   let server: IRunningServer;
   try {
     server = await startJsonServer([ssmService(ssm)], options);
@@ -40,7 +44,12 @@ export async function startSandbox(options: ISandboxOptions = {}): Promise<ISand
     throw error;
   }
   const motoEnv: Record<string, string> = moto
-    ? { AWS_ENDPOINT_URL_IAM: moto.url, AWS_ENDPOINT_URL_STS: moto.url, AWS_ENDPOINT_URL_SAGEMAKER: moto.url, AWS_ENDPOINT_URL_S3: moto.url }
+    ? {
+        AWS_ENDPOINT_URL_IAM: moto.url,
+        AWS_ENDPOINT_URL_STS: moto.url,
+        AWS_ENDPOINT_URL_SAGEMAKER: moto.url,
+        AWS_ENDPOINT_URL_S3: moto.url
+      }
     : {};
   return {
     url: server.url,

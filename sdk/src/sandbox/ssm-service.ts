@@ -3,7 +3,11 @@
  * `ResetServiceSetting`) that moto lacks and the setup needs; later issues add managed instances, Run Command and
  * sessions here. State is kept per account and region, like AWS.
  */
-import { AwsServiceError, type ICallContext, type IJsonService } from './aws-json-server.js';
+import {
+  AwsServiceError,
+  type ICallContext,
+  type IJsonService
+} from './aws-json-server.js';
 
 interface ISettingDefinition {
   defaultValue: string;
@@ -12,14 +16,36 @@ interface ISettingDefinition {
 
 /** The service settings AWS documents for GetServiceSetting, with their defaults. */
 const SETTINGS: Record<string, ISettingDefinition> = {
-  '/ssm/managed-instance/activation-tier': { defaultValue: 'standard', allowed: ['standard', 'advanced'] },
-  '/ssm/managed-instance/default-ec2-instance-management-role': { defaultValue: '' },
-  '/ssm/automation/customer-script-log-destination': { defaultValue: 'none', allowed: ['none', 'CloudWatch'] },
-  '/ssm/automation/customer-script-log-group-name': { defaultValue: '/aws/ssm/automation/executeScript' },
-  '/ssm/documents/console/public-sharing-permission': { defaultValue: 'Enable', allowed: ['Enable', 'Disable'] },
-  '/ssm/opsinsights/opscenter': { defaultValue: 'Disabled', allowed: ['Enabled', 'Disabled'] },
-  '/ssm/parameter-store/default-parameter-tier': { defaultValue: 'Standard', allowed: ['Standard', 'Advanced', 'Intelligent-Tiering'] },
-  '/ssm/parameter-store/high-throughput-enabled': { defaultValue: 'false', allowed: ['true', 'false'] }
+  '/ssm/managed-instance/activation-tier': {
+    defaultValue: 'standard',
+    allowed: ['standard', 'advanced']
+  },
+  '/ssm/managed-instance/default-ec2-instance-management-role': {
+    defaultValue: ''
+  },
+  '/ssm/automation/customer-script-log-destination': {
+    defaultValue: 'none',
+    allowed: ['none', 'CloudWatch']
+  },
+  '/ssm/automation/customer-script-log-group-name': {
+    defaultValue: '/aws/ssm/automation/executeScript'
+  },
+  '/ssm/documents/console/public-sharing-permission': {
+    defaultValue: 'Enable',
+    allowed: ['Enable', 'Disable']
+  },
+  '/ssm/opsinsights/opscenter': {
+    defaultValue: 'Disabled',
+    allowed: ['Enabled', 'Disabled']
+  },
+  '/ssm/parameter-store/default-parameter-tier': {
+    defaultValue: 'Standard',
+    allowed: ['Standard', 'Advanced', 'Intelligent-Tiering']
+  },
+  '/ssm/parameter-store/high-throughput-enabled': {
+    defaultValue: 'false',
+    allowed: ['true', 'false']
+  }
 };
 
 interface IStoredSetting {
@@ -40,11 +66,19 @@ export class SsmSandboxState {
   static settingIdOf(input: Record<string, unknown>): string {
     const raw = input.SettingId;
     if (typeof raw !== 'string' || raw.length === 0) {
-      throw new AwsServiceError('ValidationException', '1 validation error detected: Value null at \'settingId\' failed to satisfy constraint: Member must not be null');
+      throw new AwsServiceError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'settingId' failed to satisfy constraint: Member must not be null"
+      );
     }
-    const id = raw.startsWith('arn:') ? `/${raw.split(':servicesetting/')[1] ?? ''}` : raw;
+    const id = raw.startsWith('arn:')
+      ? `/${raw.split(':servicesetting/')[1] ?? ''}`
+      : raw;
     if (!(id in SETTINGS)) {
-      throw new AwsServiceError('ServiceSettingNotFound', `The service setting ${raw} was not found.`);
+      throw new AwsServiceError(
+        'ServiceSettingNotFound',
+        `The service setting ${raw} was not found.`
+      );
     }
     return id;
   }
@@ -63,10 +97,20 @@ export class SsmSandboxState {
 
   update(call: ICallContext, settingId: string, value: unknown): void {
     const definition = SETTINGS[settingId];
-    if (typeof value !== 'string' || (definition.allowed && !definition.allowed.includes(value))) {
-      throw new AwsServiceError('ValidationException', `Invalid value ${String(value)} for setting ${settingId}; valid values: ${definition.allowed?.join(', ') ?? 'a string'}`);
+    if (
+      typeof value !== 'string' ||
+      (definition.allowed && !definition.allowed.includes(value))
+    ) {
+      throw new AwsServiceError(
+        'ValidationException',
+        `Invalid value ${String(value)} for setting ${settingId}; valid values: ${definition.allowed?.join(', ') ?? 'a string'}`
+      );
     }
-    this.settings.set(SsmSandboxState.key(call, settingId), { value, modified: new Date(), modifiedBy: `arn:aws:iam::${call.account}:user/${call.accessKeyId ?? 'sandbox'}` });
+    this.settings.set(SsmSandboxState.key(call, settingId), {
+      value,
+      modified: new Date(),
+      modifiedBy: `arn:aws:iam::${call.account}:user/${call.accessKeyId ?? 'sandbox'}`
+    });
   }
 
   reset(call: ICallContext, settingId: string): void {
@@ -79,9 +123,15 @@ export function ssmService(state = new SsmSandboxState()): IJsonService {
   return {
     targetPrefix: 'AmazonSSM',
     operations: {
-      GetServiceSetting: (input, call) => ({ ServiceSetting: state.get(call, SsmSandboxState.settingIdOf(input)) }),
+      GetServiceSetting: (input, call) => ({
+        ServiceSetting: state.get(call, SsmSandboxState.settingIdOf(input))
+      }),
       UpdateServiceSetting: (input, call) => {
-        state.update(call, SsmSandboxState.settingIdOf(input), input.SettingValue);
+        state.update(
+          call,
+          SsmSandboxState.settingIdOf(input),
+          input.SettingValue
+        );
         return {};
       },
       ResetServiceSetting: (input, call) => {

@@ -6,7 +6,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SANDBOX_CREDENTIALS, startSandbox, type ISandbox } from '../../src/sandbox/index.js';
+import {
+  SANDBOX_CREDENTIALS,
+  startSandbox,
+  type ISandbox
+} from '../../src/sandbox/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = `${REPO_ROOT}sdk/dist/cli/main.js`;
@@ -31,7 +35,12 @@ export async function startLocalCloud(): Promise<ILocalCloud> {
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     ...sandbox.env
   };
-  return { sandbox, motoUrl: sandbox.moto?.url as string, env, stop: () => sandbox.close() };
+  return {
+    sandbox,
+    motoUrl: sandbox.moto?.url as string,
+    env,
+    stop: () => sandbox.close()
+  };
 }
 
 export interface ICliResult {
@@ -41,13 +50,23 @@ export interface ICliResult {
 }
 
 /** Runs the built `sm-ssh` as a real process with only the given environment (plus PATH and HOME). */
-export async function runCli(args: string[], env: Record<string, string>): Promise<ICliResult> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string>
+): Promise<ICliResult> {
   if (!existsSync(CLI)) {
     throw new Error(`${CLI} is missing: run \`npm run build -w sdk\` first`);
   }
-  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
+  const childEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...env
+  };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', chunk => (stdout += String(chunk)));

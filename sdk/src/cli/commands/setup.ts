@@ -12,7 +12,12 @@ import {
   type ICheckReport,
   type ISetupChange
 } from '../../policies/index.js';
-import { clientsFor, outputFor, withCommonOptions, type ICommonOptions } from '../common.js';
+import {
+  clientsFor,
+  outputFor,
+  withCommonOptions,
+  type ICommonOptions
+} from '../common.js';
 import { indent, type IOutput } from '../output.js';
 
 interface ITargetFlags extends ICommonOptions {
@@ -26,11 +31,30 @@ interface ITargetFlags extends ICommonOptions {
 function withTargetOptions(command: Command): Command {
   return withCommonOptions(
     command
-      .option('--sagemaker-role <arn>', 'the SageMaker execution role the jobs run as')
-      .option('--user-role <arn>', 'the role users connect with (default: the caller\'s own role)')
-      .option('--regions <r1,r2>', 'regions whose SSM tier to check (default: --region)')
-      .option('--studio', 'the Studio case: one execution role is both the SageMaker role and the user role')
-      .addOption(new Option('--evaluator <how>', 'IAM\'s simulator, our offline evaluator, or the simulator when reachable').choices(['auto', 'iam', 'local']).default('auto'))
+      .option(
+        '--sagemaker-role <arn>',
+        'the SageMaker execution role the jobs run as'
+      )
+      .option(
+        '--user-role <arn>',
+        "the role users connect with (default: the caller's own role)"
+      )
+      .option(
+        '--regions <r1,r2>',
+        'regions whose SSM tier to check (default: --region)'
+      )
+      .option(
+        '--studio',
+        'the Studio case: one execution role is both the SageMaker role and the user role'
+      )
+      .addOption(
+        new Option(
+          '--evaluator <how>',
+          "IAM's simulator, our offline evaluator, or the simulator when reachable"
+        )
+          .choices(['auto', 'iam', 'local'])
+          .default('auto')
+      )
   );
 }
 
@@ -39,7 +63,8 @@ function targetOptions(flags: ITargetFlags): ICheckOptions {
     sagemakerRoleArn: flags.sagemakerRole,
     userRoleArn: flags.userRole,
     studio: flags.studio,
-    regions: flags.regions === undefined ? undefined : parseRegionList(flags.regions),
+    regions:
+      flags.regions === undefined ? undefined : parseRegionList(flags.regions),
     evaluator: flags.evaluator
   };
 }
@@ -68,13 +93,19 @@ function printReport(out: IOutput, report: ICheckReport): void {
       out.line(heading);
     }
     out.line(`  ${item.status.padEnd(STATUS_WIDTH)} ${item.title}`);
-    item.reasons.slice(0, MAX_REASONS).forEach(reason => out.line(`           - ${reason}`));
+    item.reasons
+      .slice(0, MAX_REASONS)
+      .forEach(reason => out.line(`           - ${reason}`));
     if (item.reasons.length > MAX_REASONS) {
-      out.line(`           - … and ${item.reasons.length - MAX_REASONS} more (--json lists all)`);
+      out.line(
+        `           - … and ${item.reasons.length - MAX_REASONS} more (--json lists all)`
+      );
     }
     if (item.fix) {
       out.line(`           fix: add to ${item.fix.policyName}:`);
-      out.line(indent(JSON.stringify(item.fix.statement, null, 2), '             '));
+      out.line(
+        indent(JSON.stringify(item.fix.statement, null, 2), '             ')
+      );
     }
     if (item.command) {
       out.line(`           fix: ${item.command}`);
@@ -85,10 +116,18 @@ function printReport(out: IOutput, report: ICheckReport): void {
   }
   out.line();
   const { ok, missing, warnings } = report.summary;
-  out.line(report.ok ? `PASS: ${ok} OK, ${warnings} warning(s)` : `FAIL: ${missing} missing, ${ok} OK, ${warnings} warning(s) — add what is shown above, or run \`sm-ssh setup apply\` with the same roles`);
+  out.line(
+    report.ok
+      ? `PASS: ${ok} OK, ${warnings} warning(s)`
+      : `FAIL: ${missing} missing, ${ok} OK, ${warnings} warning(s) — add what is shown above, or run \`sm-ssh setup apply\` with the same roles`
+  );
 }
 
-function printChanges(out: IOutput, changes: ISetupChange[], dryRun: boolean): void {
+function printChanges(
+  out: IOutput,
+  changes: ISetupChange[],
+  dryRun: boolean
+): void {
   for (const change of changes) {
     out.line(`${dryRun ? 'would ' : ''}${change.summary}`);
     change.diff.forEach(line => out.line(`    ${line}`));
@@ -99,85 +138,168 @@ function registerPrint(setup: Command): void {
   withCommonOptions(
     setup
       .command('print')
-      .description('print the trust policy, SSHSageMakerServerPolicy and SSHSageMakerClientPolicy of the setup guide, filled in')
-      .requiredOption('--sagemaker-role-arn <arn>', 'the SageMaker execution role')
-      .option('--account <id>', 'account of the managed instances (default: the role\'s account)')
-      .addOption(new Option('--partition <partition>', 'AWS partition (default: the role\'s)'))
-  ).action((flags: ICommonOptions & { sagemakerRoleArn: string; account?: string; partition?: string }) => {
-    const documents = setupDocuments({ sagemakerRoleArn: flags.sagemakerRoleArn, account: flags.account, partition: flags.partition });
-    const out = outputFor(flags);
-    out.result(documents);
-    const sections: Array<[string, unknown]> = [
-      ['Trust policy of the SageMaker role (IAM → Roles → Trust relationships)', documents.trustPolicy],
-      ['SSHSageMakerServerPolicy (inline policy of the SageMaker role)', documents.serverPolicy],
-      ['SSHSageMakerClientPolicy (inline policy of the user role)', documents.clientPolicy]
-    ];
-    sections.forEach(([title, document], index) => {
-      out.line(`${index > 0 ? '\n' : ''}# ${title}`);
-      out.line(JSON.stringify(document, null, 4));
-    });
-  });
+      .description(
+        'print the trust policy, SSHSageMakerServerPolicy and SSHSageMakerClientPolicy of the setup guide, filled in'
+      )
+      .requiredOption(
+        '--sagemaker-role-arn <arn>',
+        'the SageMaker execution role'
+      )
+      .option(
+        '--account <id>',
+        "account of the managed instances (default: the role's account)"
+      )
+      .addOption(
+        new Option(
+          '--partition <partition>',
+          "AWS partition (default: the role's)"
+        )
+      )
+  ).action(
+    (
+      flags: ICommonOptions & {
+        sagemakerRoleArn: string;
+        account?: string;
+        partition?: string;
+      }
+    ) => {
+      const documents = setupDocuments({
+        sagemakerRoleArn: flags.sagemakerRoleArn,
+        account: flags.account,
+        partition: flags.partition
+      });
+      const out = outputFor(flags);
+      out.result(documents);
+      const sections: Array<[string, unknown]> = [
+        [
+          'Trust policy of the SageMaker role (IAM → Roles → Trust relationships)',
+          documents.trustPolicy
+        ],
+        [
+          'SSHSageMakerServerPolicy (inline policy of the SageMaker role)',
+          documents.serverPolicy
+        ],
+        [
+          'SSHSageMakerClientPolicy (inline policy of the user role)',
+          documents.clientPolicy
+        ]
+      ];
+      sections.forEach(([title, document], index) => {
+        out.line(`${index > 0 ? '\n' : ''}# ${title}`);
+        out.line(JSON.stringify(document, null, 4));
+      });
+    }
+  );
 }
 
 function registerCheck(setup: Command): void {
-  withTargetOptions(setup.command('check').description('check the account against the setup guide: OK, MISSING (with the fix) or WARNING per requirement')).action(
-    async (flags: ITargetFlags) => {
-      const report = await checkSetup(await clientsFor(flags), targetOptions(flags));
-      const out = outputFor(flags);
-      out.result(report);
-      printReport(out, report);
-      process.exitCode = report.ok ? 0 : 1;
-    }
-  );
+  withTargetOptions(
+    setup
+      .command('check')
+      .description(
+        'check the account against the setup guide: OK, MISSING (with the fix) or WARNING per requirement'
+      )
+  ).action(async (flags: ITargetFlags) => {
+    const report = await checkSetup(
+      await clientsFor(flags),
+      targetOptions(flags)
+    );
+    const out = outputFor(flags);
+    out.result(report);
+    printReport(out, report);
+    process.exitCode = report.ok ? 0 : 1;
+  });
 }
 
 function registerApply(setup: Command): void {
   withTargetOptions(
     setup
       .command('apply')
-      .description('make the account pass `setup check`: trust statement, inline policies, advanced tier')
+      .description(
+        'make the account pass `setup check`: trust statement, inline policies, advanced tier'
+      )
       .option('--dry-run', 'print what would change, change nothing')
-      .option('--force', 'replace an existing inline policy of the same name that differs from the guide\'s')
-  ).action(async (flags: ITargetFlags & { dryRun?: boolean; force?: boolean }) => {
-    const result = await applySetup(await clientsFor(flags), { ...targetOptions(flags), dryRun: flags.dryRun, force: flags.force });
-    const out = outputFor(flags);
-    out.result(result);
-    if (result.changes.length === 0) {
-      out.line(result.before.ok ? 'Nothing to change: the account already passes `sm-ssh setup check`.' : 'Nothing apply can change.');
+      .option(
+        '--force',
+        "replace an existing inline policy of the same name that differs from the guide's"
+      )
+  ).action(
+    async (flags: ITargetFlags & { dryRun?: boolean; force?: boolean }) => {
+      const result = await applySetup(await clientsFor(flags), {
+        ...targetOptions(flags),
+        dryRun: flags.dryRun,
+        force: flags.force
+      });
+      const out = outputFor(flags);
+      out.result(result);
+      if (result.changes.length === 0) {
+        out.line(
+          result.before.ok
+            ? 'Nothing to change: the account already passes `sm-ssh setup check`.'
+            : 'Nothing apply can change.'
+        );
+      }
+      printChanges(out, result.changes, result.dryRun);
+      result.blocked.forEach(line => out.line(`cannot fix: ${line}`));
+      if (result.after) {
+        out.line(
+          result.after.ok
+            ? 'Done: `sm-ssh setup check` passes.'
+            : `Done, but ${result.after.summary.missing} requirement(s) still fail: run \`sm-ssh setup check\` for the reasons.`
+        );
+      }
+      const finalReport = result.after ?? result.before;
+      process.exitCode =
+        result.dryRun || finalReport.ok
+          ? result.blocked.length > 0
+            ? 1
+            : 0
+          : 1;
     }
-    printChanges(out, result.changes, result.dryRun);
-    result.blocked.forEach(line => out.line(`cannot fix: ${line}`));
-    if (result.after) {
-      out.line(result.after.ok ? 'Done: `sm-ssh setup check` passes.' : `Done, but ${result.after.summary.missing} requirement(s) still fail: run \`sm-ssh setup check\` for the reasons.`);
-    }
-    const finalReport = result.after ?? result.before;
-    process.exitCode = result.dryRun || finalReport.ok ? (result.blocked.length > 0 ? 1 : 0) : 1;
-  });
+  );
 }
 
 function registerRemove(setup: Command): void {
   withTargetOptions(
     setup
       .command('remove')
-      .description('take out exactly what `setup apply` added (the advanced tier only with --tier)')
+      .description(
+        'take out exactly what `setup apply` added (the advanced tier only with --tier)'
+      )
       .option('--dry-run', 'print what would change, change nothing')
-      .option('--tier', 'also reset the SSM activation tier of the regions to the default (standard)')
-  ).action(async (flags: ITargetFlags & { dryRun?: boolean; tier?: boolean }) => {
-    if (!flags.sagemakerRole && !flags.userRole && !flags.studio) {
-      throw new UsageError('setup remove needs the roles apply was run with', 'pass --sagemaker-role ARN and/or --user-role ARN (or --studio)');
+      .option(
+        '--tier',
+        'also reset the SSM activation tier of the regions to the default (standard)'
+      )
+  ).action(
+    async (flags: ITargetFlags & { dryRun?: boolean; tier?: boolean }) => {
+      if (!flags.sagemakerRole && !flags.userRole && !flags.studio) {
+        throw new UsageError(
+          'setup remove needs the roles apply was run with',
+          'pass --sagemaker-role ARN and/or --user-role ARN (or --studio)'
+        );
+      }
+      const result = await removeSetup(await clientsFor(flags), {
+        ...targetOptions(flags),
+        dryRun: flags.dryRun,
+        tier: flags.tier
+      });
+      const out = outputFor(flags);
+      out.result(result);
+      if (result.changes.length === 0) {
+        out.line('Nothing to remove: apply added nothing to these roles.');
+      }
+      printChanges(out, result.changes, result.dryRun);
     }
-    const result = await removeSetup(await clientsFor(flags), { ...targetOptions(flags), dryRun: flags.dryRun, tier: flags.tier });
-    const out = outputFor(flags);
-    out.result(result);
-    if (result.changes.length === 0) {
-      out.line('Nothing to remove: apply added nothing to these roles.');
-    }
-    printChanges(out, result.changes, result.dryRun);
-  });
+  );
 }
 
 export function registerSetupCommands(program: Command): void {
-  const setup = program.command('setup').description('the IAM and SSM setup of the guide: print, check, apply, remove');
+  const setup = program
+    .command('setup')
+    .description(
+      'the IAM and SSM setup of the guide: print, check, apply, remove'
+    );
   registerPrint(setup);
   registerCheck(setup);
   registerApply(setup);
