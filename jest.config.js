@@ -23,6 +23,15 @@ module.exports = {
     '!src/**/.ipynb_checkpoints/*'
   ],
   coverageReporters: ['lcov', 'text'],
+  // Only the extension's own tests: sdk/ has its own Jest config and
+  // ui-tests/ runs with Playwright.
+  roots: ['<rootDir>/src'],
+  testPathIgnorePatterns: [
+    ...baseConfig.testPathIgnorePatterns,
+    '<rootDir>/sdk/',
+    '<rootDir>/ui-tests/',
+    '<rootDir>/.venv/'
+  ],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };
