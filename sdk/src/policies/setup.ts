@@ -140,12 +140,24 @@ function trustItemName(statement: IPolicyStatement): string {
   return `trust:${String(Array.isArray(service) ? service[0] : service).replace('.amazonaws.com', '')}`;
 }
 
-function planTrust(
-  clients: AwsClients,
-  role: ILiveRole,
-  missing: ICheckItem[],
-  recorded: Set<string>
-): IStep | undefined {
+/** What planning the changes to one role needs; `recorded` and `blocked` are filled in as steps are planned. */
+interface IRolePlanContext {
+  clients: AwsClients;
+  role: ILiveRole;
+  /** The MISSING items of the check about this role. */
+  missing: ICheckItem[];
+  /** What apply has added to the role, for the role tag. */
+  recorded: Set<string>;
+  options: IApplyOptions;
+  blocked: string[];
+}
+
+function planTrust({
+  clients,
+  role,
+  missing,
+  recorded
+}: IRolePlanContext): IStep | undefined {
   const statements = missing
     .filter(item => item.fix?.policyName === TRUST_POLICY)
     .map(item => item.fix?.statement as IPolicyStatement);
@@ -180,15 +192,11 @@ function planTrust(
 }
 
 function planInlinePolicy(
-  clients: AwsClients,
-  role: ILiveRole,
+  context: IRolePlanContext,
   policyName: string,
-  document: IPolicyDocument,
-  missing: ICheckItem[],
-  recorded: Set<string>,
-  options: IApplyOptions,
-  blocked: string[]
+  document: IPolicyDocument
 ): IStep | undefined {
+  const { clients, role, missing, recorded, options, blocked } = context;
   const needed = missing.filter(item => item.fix?.policyName === policyName);
   if (needed.length === 0) {
     return undefined;
@@ -244,43 +252,24 @@ function planRole(
   );
   const recorded = recordedItems(role);
   const before = [...recorded].sort().join(' ');
+  const context: IRolePlanContext = {
+    clients,
+    role,
+    missing,
+    recorded,
+    options,
+    blocked
+  };
+  const scope = { account: targets.account, partition: targets.partition };
   const steps: Array<IStep | undefined> = [];
   if (role === targets.sagemakerRole) {
-    steps.push(planTrust(clients, role, missing, recorded));
-    const document = serverPolicy({
-      sagemakerRoleArn: role.arn,
-      account: targets.account,
-      partition: targets.partition
-    });
-    steps.push(
-      planInlinePolicy(
-        clients,
-        role,
-        SERVER_POLICY_NAME,
-        document,
-        missing,
-        recorded,
-        options,
-        blocked
-      )
-    );
+    steps.push(planTrust(context));
+    const document = serverPolicy({ ...scope, sagemakerRoleArn: role.arn });
+    steps.push(planInlinePolicy(context, SERVER_POLICY_NAME, document));
   }
   if (role === targets.userRole) {
-    const document = clientPolicy({
-      account: targets.account,
-      partition: targets.partition
-    });
     steps.push(
-      planInlinePolicy(
-        clients,
-        role,
-        CLIENT_POLICY_NAME,
-        document,
-        missing,
-        recorded,
-        options,
-        blocked
-      )
+      planInlinePolicy(context, CLIENT_POLICY_NAME, clientPolicy(scope))
     );
   }
   const planned = steps.filter((step): step is IStep => step !== undefined);
