@@ -17,3 +17,13 @@ export {
   type ISandbox,
   type ISandboxOptions
 } from './sandbox.js';
+export {
+  findMotoServer,
+  launchDetached,
+  readSandboxState,
+  removeSandboxState,
+  sandboxStateFile,
+  stopSandbox,
+  writeSandboxState,
+  type ISandboxState
+} from './daemon.js';

@@ -1,58 +1,156 @@
-/** `sm-ssh sandbox`: the local sandbox cloud in the foreground, for demos and manual tests. */
-import type { Command } from 'commander';
-import { SANDBOX_CREDENTIALS, startSandbox } from '../../sandbox/index.js';
+/** `sm-ssh sandbox up|down|status`: the local sandbox cloud, in the foreground or detached. */
+import { Command, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../errors.js';
+import {
+  findMotoServer,
+  readSandboxState,
+  removeSandboxState,
+  SANDBOX_CREDENTIALS,
+  startSandbox,
+  stopSandbox,
+  launchDetached,
+  writeSandboxState,
+  type ISandboxState
+} from '../../sandbox/index.js';
 import { outputFor, type ICommonOptions } from '../common.js';
+import type { IOutput } from '../output.js';
+
+interface IUpFlags extends ICommonOptions {
+  port: string;
+  host: string;
+  moto?: string | false;
+  detach?: boolean;
+}
+
+const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+function printState(out: IOutput, state: ISandboxState): void {
+  out.result(state);
+  out.line(
+    `sm-ssh sandbox running (pid ${state.pid}) on ${state.url}${state.motoUrl ? `, moto on ${state.motoUrl}` : ''}`
+  );
+  out.line('Point the SDK, the CLI and the AWS CLI at it with:');
+  Object.entries(state.env).forEach(([key, value]) =>
+    out.line(`  export ${key}=${value}`)
+  );
+  out.line('Stop it with: sm-ssh sandbox down');
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(
+      `--port "${text}" is not a port number`,
+      'pass a number from 0 to 65535 (0 picks a free port)'
+    );
+  }
+  return port;
+}
+
+async function runForeground(flags: IUpFlags): Promise<void> {
+  const motoServer =
+    flags.moto === false ? undefined : findMotoServer(flags.moto);
+  const sandbox = await startSandbox({
+    host: flags.host,
+    port: parsePort(flags.port),
+    motoServer
+  });
+  const state: ISandboxState = {
+    pid: process.pid,
+    url: sandbox.url,
+    motoUrl: sandbox.moto?.url,
+    env: { ...SANDBOX_CREDENTIALS, AWS_REGION: 'us-east-1', ...sandbox.env },
+    instances: [],
+    startedAt: new Date().toISOString()
+  };
+  writeSandboxState(state);
+  printState(outputFor(flags), state);
+  await new Promise<void>(resolve => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sandbox.close();
+  removeSandboxState();
+}
+
+async function up(flags: IUpFlags): Promise<void> {
+  const running = readSandboxState();
+  if (running) {
+    throw new UsageError(
+      `a sandbox is already running (pid ${running.pid}, ${running.url})`,
+      'use it (sm-ssh sandbox status --json), or stop it first: sm-ssh sandbox down'
+    );
+  }
+  if (!flags.detach) {
+    await runForeground(flags);
+    return;
+  }
+  const args = ['sandbox', 'up', '--port', flags.port, '--host', flags.host];
+  if (flags.moto === false) {
+    args.push('--no-moto');
+  } else {
+    args.push('--moto', findMotoServer(flags.moto));
+  }
+  printState(outputFor(flags), await launchDetached(CLI_MAIN, args));
+}
 
 export function registerSandboxCommand(program: Command): void {
-  program
+  const sandbox = program
     .command('sandbox')
     .description(
-      'run the local sandbox (SSM service settings so far) on loopback until interrupted'
+      'the local sandbox cloud: AWS-shaped services on loopback, no AWS account needed'
+    );
+  sandbox
+    .command('up')
+    .description(
+      'start the sandbox (SSM service settings, moto for IAM/STS/SageMaker/S3) and print how to use it'
     )
-    .option('--port <port>', 'port to listen on (default: a free one)', '0')
+    .option(
+      '--port <port>',
+      'port of the sandbox endpoint (default: a free one)',
+      '0'
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option(
       '--moto <moto_server>',
-      'also start moto from this moto_server executable, for IAM, STS, SageMaker and S3'
+      "moto_server to start (default: SM_SSH_MOTO_SERVER, the checkout's .venv, or PATH)"
     )
-    .option('--json', 'print the endpoint and environment as JSON')
-    .action(
-      async (
-        flags: ICommonOptions & { port: string; host: string; moto?: string }
-      ) => {
-        const port = Number(flags.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) {
-          throw new UsageError(
-            `--port "${flags.port}" is not a port number`,
-            'pass a number from 0 to 65535 (0 picks a free port)'
-          );
-        }
-        const sandbox = await startSandbox({
-          host: flags.host,
-          port,
-          motoServer: flags.moto
-        });
-        const out = outputFor(flags);
-        out.result({
-          url: sandbox.url,
-          motoUrl: sandbox.moto?.url,
-          env: { ...SANDBOX_CREDENTIALS, ...sandbox.env }
-        });
-        out.line(`sm-ssh sandbox listening on ${sandbox.url}`);
-        if (sandbox.moto) {
-          out.line(`moto (IAM, STS, SageMaker, S3) on ${sandbox.moto.url}`);
-        }
-        out.line('Point the SDK, the CLI and the AWS CLI at it with:');
-        Object.entries({ ...SANDBOX_CREDENTIALS, ...sandbox.env }).forEach(
-          ([key, value]) => out.line(`  export ${key}=${value}`)
-        );
-        await new Promise<void>(resolve => {
-          const stop = () => resolve();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        await sandbox.close();
+    .option('--no-moto', 'do not start moto')
+    .option('--detach', 'run in the background and return once it is ready')
+    .addOption(new Option('--json', 'print the state as JSON'))
+    .action(up);
+  sandbox
+    .command('down')
+    .description('stop the running sandbox and everything it started')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: ICommonOptions) => {
+      const state = readSandboxState();
+      const out = outputFor(flags);
+      if (!state) {
+        out.result({ stopped: false });
+        out.line('No sandbox is running.');
+        return;
       }
-    );
+      await stopSandbox(state);
+      out.result({ stopped: true, pid: state.pid });
+      out.line(`Stopped the sandbox (pid ${state.pid}).`);
+    });
+  sandbox
+    .command('status')
+    .description('show the running sandbox')
+    .option('--json', 'print the state as JSON')
+    .action((flags: ICommonOptions) => {
+      const state = readSandboxState();
+      const out = outputFor(flags);
+      if (!state) {
+        out.result(null);
+        out.line(
+          'No sandbox is running: start one with sm-ssh sandbox up --detach'
+        );
+        process.exitCode = 1;
+        return;
+      }
+      printState(out, state);
+    });
 }
