@@ -10,8 +10,10 @@ import {
   IAMClient,
   ListRolePoliciesCommand,
   ListRoleTagsCommand,
+  PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand
 } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   runCli,
   startLocalCloud,
@@ -595,6 +597,80 @@ describe('policies of other shapes', () => {
       'SSHSageMakerClientPolicy',
       'SSHSageMakerServerPolicy'
     ]);
+  });
+});
+
+describe('whose role is checked', () => {
+  it("without role arguments checks the caller's own assumed role as the client", async () => {
+    const roles = await createRoles();
+    await cli('setup', 'apply', '--user-role', roles.user);
+    const sts = new STSClient({
+      region: 'us-east-1',
+      endpoint: cloud.motoUrl,
+      credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' }
+    });
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roles.user, RoleSessionName: 'alice' })
+    );
+    const asAlice = {
+      ...cloud.env,
+      AWS_ACCESS_KEY_ID: Credentials?.AccessKeyId as string,
+      AWS_SECRET_ACCESS_KEY: Credentials?.SecretAccessKey as string,
+      AWS_SESSION_TOKEN: Credentials?.SessionToken as string
+    };
+    const result = await runCli(['setup', 'check', '--json'], asAlice);
+    const report = JSON.parse(result.stdout) as IReport & { userRole: string };
+    expect(report.userRole).toBe(roles.user);
+    expect(
+      new Set(
+        report.items
+          .filter(item => item.group !== 'tier')
+          .map(item => item.group)
+      )
+    ).toEqual(new Set(['client']));
+    expect(
+      report.items
+        .filter(item => item.status === 'MISSING')
+        .map(item => item.id)
+    ).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('refuses a caller that is not an assumed role, saying which flag to pass', async () => {
+    const result = await cli('setup', 'check');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is not an assumed role');
+    expect(result.stderr).toContain('--user-role');
+  });
+
+  it('sees a permissions boundary that lacks an action', async () => {
+    const roles = await createRoles();
+    await cli('setup', 'apply', '--user-role', roles.user);
+    const boundary = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', NotAction: 'ssm:StartSession', Resource: '*' }
+      ]
+    };
+    const { Policy } = await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: `NoSessionsBoundary-${roles.userName}`,
+        PolicyDocument: JSON.stringify(boundary)
+      })
+    );
+    await iam.send(
+      new PutRolePermissionsBoundaryCommand({
+        RoleName: roles.userName,
+        PermissionsBoundary: Policy?.Arn
+      })
+    );
+    const { code, report } = await check('--user-role', roles.user);
+    expect(code).toBe(1);
+    const own = report.items.find(item => item.id === 'client.own-instances');
+    expect(own?.status).toBe('MISSING');
+    expect(own?.reasons.join('\n')).toContain(
+      `permissions boundary ${Policy?.Arn} does not allow it`
+    );
   });
 });
 
