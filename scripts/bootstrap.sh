@@ -24,10 +24,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm dependencies of the workspaces (root extension, sdk, ui-tests), exactly as locked.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# npm dependencies of the workspaces (root extension, sdk, ui-tests), exactly as locked; redone only when the
+# lock file's content changed (timestamps change on every npm install and checkout).
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -d node_modules || "$(cat node_modules/.sm-ssh-lock.sha256 2>/dev/null)" != "$lock_sum" ]]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.sm-ssh-lock.sha256
 fi
 
 # Python venv with the pinned test harness and extension build tools.
