@@ -11,6 +11,7 @@ import {
   type ServerResponse
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** An error the sandbox answers with, in the shape AWS uses. */
 export class AwsServiceError extends Error {
@@ -47,6 +48,8 @@ export interface IJsonServerOptions {
   port?: number;
   account?: string;
   defaultRegion?: string;
+  /** Takes HTTP upgrades (WebSockets); returns false for paths it does not serve, which are refused. */
+  upgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
 
 export interface IRunningServer {
@@ -193,6 +196,14 @@ export async function startJsonServer(
       sendError(response, serviceError);
     });
   });
+  server.on(
+    'upgrade',
+    (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!options.upgrade?.(request, socket, head)) {
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      }
+    }
+  );
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

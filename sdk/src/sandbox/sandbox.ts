@@ -1,5 +1,6 @@
 import { startJsonServer, type IRunningServer } from './aws-json-server.js';
 import { startMoto, type IMotoServer } from './moto.js';
+import { SessionManager, type ISessionManagerOptions } from './sessions.js';
 import { SsmSandboxState, ssmService } from './ssm-service.js';
 
 export interface ISandboxOptions {
@@ -9,6 +10,10 @@ export interface ISandboxOptions {
   account?: string;
   /** Path of a `moto_server` executable to start beside the sandbox for IAM, STS, SageMaker and S3. */
   motoServer?: string;
+  /** Where a session's port lives; by default nothing is reachable (no managed instances). */
+  resolveTarget?: ISessionManagerOptions['resolveTarget'];
+  /** Keep the real agent's pacing in sessions (default true); false measures our own overhead. */
+  pacing?: boolean;
 }
 
 export interface ISandbox {
@@ -19,6 +24,8 @@ export interface ISandbox {
   /** The environment that points AWS SDKs and our CLI at the sandbox's services. */
   env: Record<string, string>;
   ssm: SsmSandboxState;
+  /** Session Manager sessions and their data channels (fault injection: `sessions.faults`). */
+  sessions: SessionManager;
   close(): Promise<void>;
 }
 
@@ -36,9 +43,22 @@ export async function startSandbox(
   const moto = options.motoServer
     ? await startMoto(options.motoServer)
     : undefined;
+  let base = '';
+  const sessions = new SessionManager({
+    streamBase: () => base,
+    resolveTarget: options.resolveTarget ?? (() => undefined),
+    pacing: options.pacing
+  });
+  const service = ssmService(ssm);
+  service.operations = { ...service.operations, ...sessions.operations() };
   let server: IRunningServer;
   try {
-    server = await startJsonServer([ssmService(ssm)], options);
+    server = await startJsonServer([service], {
+      ...options,
+      upgrade: (request, socket, head) =>
+        sessions.handleUpgrade(request, socket, head)
+    });
+    base = server.url.replace(/^http/, 'ws');
   } catch (error) {
     await moto?.stop();
     throw error;
@@ -56,7 +76,9 @@ export async function startSandbox(
     moto,
     env: { ...motoEnv, AWS_ENDPOINT_URL_SSM: server.url },
     ssm,
+    sessions,
     close: async () => {
+      sessions.closeAll();
       await server.close();
       await moto?.stop();
     }

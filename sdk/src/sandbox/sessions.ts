@@ -1,0 +1,342 @@
+/**
+ * The sandbox's Session Manager: StartSession / ResumeSession / TerminateSession, and the data-channel WebSocket
+ * endpoint (`/v1/data-channel/<SessionId>`) that relays a client to its session's agent. Like the service, it checks
+ * the token of the open message, keeps the session alive across client reconnects (ResumeSession gives a new
+ * token; unacknowledged messages are replayed by both parties), and sends `channel_closed` when the session ends.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import {
+  encodeClientMessage,
+  MessageFlags,
+  MessageType,
+  PayloadType
+} from '../ssm/message.js';
+import { encodeChannelClosed } from '../ssm/payloads.js';
+import { PortAgent } from './agent/port-agent.js';
+import {
+  AwsServiceError,
+  type ICallContext,
+  type JsonOperation
+} from './aws-json-server.js';
+import { FaultyLink, type IFaultPlan } from './faults.js';
+
+/** Where a session's port is, on the sandbox host. */
+export interface ISessionEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface ISessionManagerOptions {
+  /** Base of the StreamUrl, e.g. `ws://127.0.0.1:PORT` (known once the server listens). */
+  streamBase: () => string;
+  /** The endpoint behind `portNumber` (and `host`) of a managed instance, or undefined when it is not connected. */
+  resolveTarget: (
+    instanceId: string,
+    portNumber: number,
+    host?: string
+  ) => ISessionEndpoint | undefined;
+  /** Keep the real agent's pacing (default true). */
+  pacing?: boolean;
+}
+
+interface IDocumentSpec {
+  /** Handshake properties from the StartSession parameters. */
+  properties(parameters: Record<string, string>): Record<string, string>;
+}
+
+/** The port documents of reference §1, and the properties their sessions announce in the handshake. */
+const DOCUMENTS: Record<string, IDocumentSpec> = {
+  'AWS-StartSSHSession': {
+    properties: p => ({ portNumber: p.portNumber ?? '22' })
+  },
+  'AWS-StartPortForwardingSession': {
+    properties: p => ({
+      portNumber: p.portNumber ?? '80',
+      type: 'LocalPortForwarding'
+    })
+  },
+  'AWS-StartPortForwardingSessionToRemoteHost': {
+    properties: p => ({
+      host: p.host ?? '',
+      portNumber: p.portNumber ?? '80',
+      type: 'LocalPortForwarding'
+    })
+  }
+};
+
+interface ISession {
+  id: string;
+  target: string;
+  token: string;
+  agent: PortAgent;
+  client?: WebSocket;
+  started: boolean;
+  status: 'Connecting' | 'Connected' | 'Disconnected' | 'Terminated';
+  toAgent: FaultyLink;
+  toClient: FaultyLink;
+}
+
+function firstValues(parameters: unknown): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (parameters && typeof parameters === 'object') {
+    for (const [key, value] of Object.entries(
+      parameters as Record<string, unknown>
+    )) {
+      const first = Array.isArray(value) ? value[0] : value;
+      if (typeof first === 'string') {
+        values[key] = first;
+      }
+    }
+  }
+  return values;
+}
+
+/** Sessions of the sandbox and their data channels. */
+export class SessionManager {
+  /** Faults applied to every session's frames; tests change it at will. */
+  faults: IFaultPlan = {};
+  private readonly sessions = new Map<string, ISession>();
+  private readonly sockets = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false
+  });
+
+  constructor(private readonly options: ISessionManagerOptions) {}
+
+  /** The JSON 1.1 operations to merge into the sandbox's SSM service. */
+  operations(): Record<string, JsonOperation> {
+    return {
+      StartSession: (input, call) => this.start(input, call),
+      ResumeSession: input => this.resume(input),
+      TerminateSession: input => this.terminate(input)
+    };
+  }
+
+  private streamUrl(id: string): string {
+    const cell = randomBytes(12).toString('base64url');
+    return `${this.options.streamBase()}/v1/data-channel/${id}?role=publish_subscribe&cell-number=${cell}`;
+  }
+
+  private start(input: Record<string, unknown>, call: ICallContext): unknown {
+    const target = input.Target;
+    if (typeof target !== 'string' || target.length === 0) {
+      throw new AwsServiceError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null"
+      );
+    }
+    const documentName =
+      typeof input.DocumentName === 'string'
+        ? input.DocumentName
+        : 'SSM-SessionManagerRunShell';
+    const document = DOCUMENTS[documentName];
+    if (!document) {
+      throw new AwsServiceError(
+        'InvalidDocument',
+        `Document ${documentName} is not supported by the sandbox (port sessions only).`
+      );
+    }
+    const parameters = firstValues(input.Parameters);
+    const properties = document.properties(parameters);
+    const endpoint = this.options.resolveTarget(
+      target,
+      Number(properties.portNumber),
+      properties.host || undefined
+    );
+    if (!endpoint) {
+      throw new AwsServiceError(
+        'TargetNotConnected',
+        `${target} is not connected.`
+      );
+    }
+    const id = `${call.accessKeyId ? 'sandbox' : 'anonymous'}-${randomBytes(9).toString('hex').slice(0, 17)}`;
+    const session: ISession = {
+      id,
+      target,
+      token: randomBytes(48).toString('base64'),
+      started: false,
+      status: 'Connecting',
+      agent: new PortAgent({
+        sessionId: id,
+        host: endpoint.host,
+        port: endpoint.port,
+        properties,
+        pacing: this.options.pacing,
+        transmit: frame => this.toClient(session, frame),
+        onClosed: reason => this.ended(session, reason)
+      }),
+      toAgent: new FaultyLink(
+        () => this.faults,
+        () => this.dropClient(session),
+        false
+      ),
+      toClient: new FaultyLink(
+        () => this.faults,
+        () => this.dropClient(session),
+        true
+      )
+    };
+    this.sessions.set(id, session);
+    return {
+      SessionId: id,
+      TokenValue: session.token,
+      StreamUrl: this.streamUrl(id)
+    };
+  }
+
+  private known(input: Record<string, unknown>): ISession {
+    const id = input.SessionId;
+    const session = typeof id === 'string' ? this.sessions.get(id) : undefined;
+    if (!session) {
+      throw new AwsServiceError(
+        'DoesNotExistException',
+        `Session ${String(id)} does not exist.`
+      );
+    }
+    return session;
+  }
+
+  private resume(input: Record<string, unknown>): unknown {
+    const session = this.known(input);
+    if (session.status === 'Terminated') {
+      return { SessionId: session.id, TokenValue: null, StreamUrl: null };
+    }
+    session.token = randomBytes(48).toString('base64');
+    return {
+      SessionId: session.id,
+      TokenValue: session.token,
+      StreamUrl: this.streamUrl(session.id)
+    };
+  }
+
+  private terminate(input: Record<string, unknown>): unknown {
+    const session = this.known(input);
+    session.agent.close('terminated with TerminateSession');
+    return { SessionId: session.id };
+  }
+
+  /** Handles an HTTP upgrade; returns false when the path is not a data channel. */
+  handleUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer
+  ): boolean {
+    const match = /^\/v1\/data-channel\/([^/?]+)/.exec(request.url ?? '');
+    if (!match) {
+      return false;
+    }
+    const session = this.sessions.get(match[1]);
+    if (!session || session.status === 'Terminated') {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
+    this.sockets.handleUpgrade(request, socket, head, client =>
+      this.authenticate(session, client)
+    );
+    return true;
+  }
+
+  private authenticate(session: ISession, client: WebSocket): void {
+    const timer = setTimeout(
+      () => client.close(1008, 'no open message'),
+      10_000
+    );
+    client.once('message', (data, isBinary) => {
+      clearTimeout(timer);
+      let token: unknown;
+      try {
+        token = isBinary
+          ? undefined
+          : (JSON.parse(String(data)) as { TokenValue?: unknown }).TokenValue;
+      } catch {
+        token = undefined;
+      }
+      if (token !== session.token || session.status === 'Terminated') {
+        client.close(1008, 'invalid token');
+        return;
+      }
+      this.attach(session, client);
+    });
+  }
+
+  private attach(session: ISession, client: WebSocket): void {
+    session.client?.terminate();
+    session.client = client;
+    session.status = 'Connected';
+    client.on('message', (data, isBinary) => {
+      if (isBinary && session.client === client) {
+        session.toAgent.pass(data as Buffer, frame =>
+          session.agent.receiveFrame(frame)
+        );
+      }
+    });
+    client.on('close', () => {
+      if (session.client === client) {
+        session.client = undefined;
+        if (session.status === 'Connected') {
+          session.status = 'Disconnected';
+          session.agent.clientDisconnected();
+        }
+      }
+    });
+    if (session.started) {
+      session.agent.clientReconnected();
+    } else {
+      session.started = true;
+      session.agent.start();
+    }
+  }
+
+  private toClient(session: ISession, frame: Buffer): void {
+    const client = session.client;
+    if (client && client.readyState === WebSocket.OPEN) {
+      session.toClient.pass(
+        frame,
+        bytes => client.readyState === WebSocket.OPEN && client.send(bytes)
+      );
+    }
+  }
+
+  private dropClient(session: ISession): void {
+    session.client?.terminate();
+  }
+
+  private ended(session: ISession, reason: string): void {
+    session.status = 'Terminated';
+    const client = session.client;
+    if (!client || client.readyState !== WebSocket.OPEN) {
+      return;
+    }
+    const payload = encodeChannelClosed({
+      MessageId: randomUUID(),
+      CreatedDate: new Date().toISOString(),
+      DestinationId: session.id,
+      SessionId: session.id,
+      MessageType: MessageType.ChannelClosed,
+      SchemaVersion: 1,
+      Output: reason
+    });
+    const frame = encodeClientMessage({
+      messageType: MessageType.ChannelClosed,
+      createdDate: Date.now(),
+      sequenceNumber: 0,
+      flags: MessageFlags.SynFin,
+      messageId: randomUUID(),
+      payloadType: PayloadType.Output,
+      payload
+    });
+    client.send(frame, () => client.close(1000, 'Bye'));
+  }
+
+  /** Ends every session (sandbox shutdown). */
+  closeAll(): void {
+    for (const session of this.sessions.values()) {
+      session.agent.close('the sandbox is shutting down');
+      session.client?.terminate();
+    }
+    this.sockets.close();
+  }
+}
