@@ -30,7 +30,8 @@ type ClientConstructor<T> = new (config: IClientConfig) => T;
 /** Builds and caches one client per service and region. */
 export class AwsClients {
   readonly region: string;
-  private readonly credentials: AwsCredentialIdentityProvider;
+  /** The credential provider every client of this factory uses (also signs data-channel upgrades). */
+  readonly credentials: AwsCredentialIdentityProvider;
   private readonly cache = new Map<string, unknown>();
 
   constructor(region: string, credentials: AwsCredentialIdentityProvider) {

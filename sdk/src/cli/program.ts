@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { SmSshError } from '../errors.js';
+import { registerProxyCommand } from './commands/proxy.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerSetupCommands } from './commands/setup.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
         write(`sm-ssh: ${text.replace(/^error: /, 'error: ')}`)
     });
   registerSetupCommands(program);
+  registerProxyCommand(program);
   registerSandboxCommand(program);
   program.commands.forEach(function propagate(command: Command): void {
     command.exitOverride();

@@ -119,3 +119,9 @@ export {
   type IOpenDataChannelMessage,
   type ITransportOptions
 } from './ws-transport.js';
+export {
+  assertInstanceId,
+  PortDocument,
+  startPortSession,
+  type IPortSessionRequest
+} from './start.js';

@@ -1,0 +1,119 @@
+/**
+ * Real OpenSSH through `sm-ssh proxy` (a real process) and the sandbox to a real sshd:
+ * `ssh -o ProxyCommand='sm-ssh proxy %h' root@mi-…` runs a command, and 64 MiB piped through `ssh … cat`
+ * comes back with the same SHA-256.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  SANDBOX_CREDENTIALS,
+  startSandbox,
+  type ISandbox
+} from '../src/sandbox/index.js';
+import { CLI, runCli } from './harness/cloud.js';
+import { startTestSshd, type ITestSshd } from './harness/sshd.js';
+
+const INSTANCE = 'mi-0123456789abcdef0';
+let sandbox: ISandbox;
+let sshd: ITestSshd;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  sshd = await startTestSshd();
+  sandbox = await startSandbox({
+    pacing: false,
+    resolveTarget: (instanceId, portNumber) =>
+      instanceId === INSTANCE && portNumber === 22
+        ? { host: '127.0.0.1', port: sshd.port }
+        : undefined
+  });
+  env = {
+    ...SANDBOX_CREDENTIALS,
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    ...sandbox.env
+  };
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  await sshd?.stop();
+});
+
+function ssh(
+  command: string,
+  input?: Buffer
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const args = [
+    '-F',
+    '/dev/null',
+    '-i',
+    sshd.identityFile,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    `ProxyCommand=${process.execPath} ${CLI} proxy %h`,
+    `root@${INSTANCE}`,
+    command
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('ssh', args, {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        ...env
+      }
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', chunk => out.push(chunk));
+    child.stderr.on('data', chunk => (stderr += String(chunk)));
+    child.once('error', reject);
+    child.once('close', code =>
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr })
+    );
+    child.stdin.end(input);
+  });
+}
+
+describe('OpenSSH through sm-ssh proxy and the sandbox', () => {
+  it('runs a command', async () => {
+    const result = await ssh('echo ok; whoami');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.toString()).toBe('ok\nroot\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('pipes 64 MiB through cat and back with the same SHA-256', async () => {
+    const data = randomBytes(64 * 1024 * 1024);
+    const result = await ssh('cat', data);
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBe(data.length);
+    expect(createHash('sha256').update(result.stdout).digest('hex')).toBe(
+      createHash('sha256').update(data).digest('hex')
+    );
+  });
+
+  it('refuses a target that is not an instance id, and an offline instance', async () => {
+    const bad = await runCli(['proxy', 'my-job.training.sagemaker'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '"my-job.training.sagemaker" is not a managed instance id'
+    );
+    const offline = await runCli(['proxy', 'mi-00000000000000000'], env);
+    expect(offline.code).toBe(1);
+    expect(offline.stderr).toContain(
+      'mi-00000000000000000 is not connected to SSM'
+    );
+  });
+});
