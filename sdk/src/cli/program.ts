@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { SmSshError } from '../errors.js';
+import { registerForwardCommand } from './commands/forward.js';
 import { registerProxyCommand } from './commands/proxy.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerSetupCommands } from './commands/setup.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     });
   registerSetupCommands(program);
   registerProxyCommand(program);
+  registerForwardCommand(program);
   registerSandboxCommand(program);
   program.commands.forEach(function propagate(command: Command): void {
     command.exitOverride();

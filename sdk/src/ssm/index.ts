@@ -125,3 +125,9 @@ export {
   startPortSession,
   type IPortSessionRequest
 } from './start.js';
+export {
+  HIGH_WATER_BYTES,
+  MuxStreams,
+  type IMuxTransport
+} from './mux-streams.js';
+export { openPortStreams } from './port-streams.js';

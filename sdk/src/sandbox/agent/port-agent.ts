@@ -5,6 +5,8 @@
  * pauses 1 ms between messages (reference §8), which caps a session below ~1 MB/s per direction.
  */
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { MuxStreams } from '../../ssm/mux-streams.js';
 import {
   FlagValue,
   MessageFlags,
@@ -66,6 +68,9 @@ export class PortAgent {
   private backlogBytes = 0;
   private pumping = false;
   private portEnded = false;
+  /** The smux server of a multiplexed port-forwarding session. */
+  private mux?: MuxStreams;
+  private readonly drainWaiters: Array<() => void> = [];
 
   constructor(options: IPortAgentOptions) {
     this.options = options;
@@ -141,6 +146,10 @@ export class PortAgent {
         if (this.state === 'handshaking') {
           return; // the real agent acks and discards data sent before HandshakeComplete
         }
+        if (this.mux) {
+          this.mux.receive(message.payload);
+          return;
+        }
         if (this.socket && !this.socket.write(message.payload)) {
           this.channel.holdDelivery();
           this.socket.once('drain', () => this.channel.releaseDelivery());
@@ -186,14 +195,51 @@ export class PortAgent {
         ClientFeatureVersion.TcpMultiplexing
       ) >= 0
     ) {
-      this.close(
-        'the sandbox agent does not serve multiplexed port forwarding yet'
-      );
+      this.serveMultiplexed();
       return;
     }
     this.state = 'connecting';
     this.channel.holdDelivery();
     this.dial();
+  }
+
+  /** smux server over the channel: every stream the client opens is a new TCP connection to the port. */
+  private serveMultiplexed(): void {
+    this.state = 'connected';
+    this.mux = new MuxStreams(
+      {
+        send: bytes => {
+          this.fromPort(bytes);
+          return this.backlogBytes > 8 * this.readBytes
+            ? new Promise(resolve => this.drainWaiters.push(resolve))
+            : Promise.resolve();
+        },
+        pauseInput: () => this.channel.holdDelivery(),
+        resumeInput: () => this.channel.releaseDelivery()
+      },
+      'server'
+    );
+    this.mux.on('stream', (stream: Duplex) => {
+      const socket = connect({
+        host: this.options.host,
+        port: this.options.port
+      });
+      socket.setNoDelay(true);
+      socket.once('connect', () => {
+        stream.pipe(socket);
+        socket.pipe(stream);
+      });
+      socket.once('error', () => {
+        this.channel.send(
+          PayloadType.Flag,
+          encodeFlag(FlagValue.ConnectToPortError),
+          performance.now()
+        );
+        stream.destroy();
+      });
+      stream.once('error', () => socket.destroy());
+      stream.once('close', () => socket.destroy());
+    });
   }
 
   private dial(): void {
@@ -231,7 +277,7 @@ export class PortAgent {
   }
 
   private fromPort(chunk: Buffer): void {
-    this.backlog.push(chunk);
+    this.backlog.push(Buffer.from(chunk));
     this.backlogBytes += chunk.length;
     if (this.backlogBytes > 8 * this.readBytes) {
       this.socket?.pause();
@@ -274,6 +320,7 @@ export class PortAgent {
       }
       if (this.backlogBytes <= 2 * this.readBytes) {
         this.socket?.resume();
+        this.drainWaiters.splice(0).forEach(resolve => resolve());
       }
       if (this.portEnded && this.backlog.length === 0) {
         await this.finishAfterAcks();
@@ -321,6 +368,8 @@ export class PortAgent {
     this.state = 'closed';
     clearInterval(this.ticker);
     this.socket?.destroy();
+    this.mux?.close();
+    this.drainWaiters.splice(0).forEach(resolve => resolve());
     this.channel.close();
     this.options.onClosed(reason);
   }
