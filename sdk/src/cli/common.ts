@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { createAwsClients, type AwsClients } from '../aws/index.js';
+import type { AwsClients } from '../aws/clients.js';
 import { createOutput, type IOutput } from './output.js';
 
 /** The options every command takes. */
@@ -33,6 +33,8 @@ export function outputFor(options: ICommonOptions): IOutput {
   return createOutput(options.json ?? false);
 }
 
-export function clientsFor(options: ICommonOptions): Promise<AwsClients> {
+/** AWS clients for the command's options; the AWS SDK is loaded only by commands that call AWS. */
+export async function clientsFor(options: ICommonOptions): Promise<AwsClients> {
+  const { createAwsClients } = await import('../aws/clients.js');
   return createAwsClients({ profile: options.profile, region: options.region });
 }

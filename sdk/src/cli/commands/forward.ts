@@ -5,13 +5,7 @@
 import { Command, Option } from 'commander';
 import { createServer, type Server, type Socket } from 'node:net';
 import { UsageError } from '../../errors.js';
-import {
-  assertInstanceId,
-  openPortStreams,
-  PortDocument,
-  startPortSession,
-  type DataChannelSession
-} from '../../ssm/index.js';
+import type { DataChannelSession } from '../../ssm/index.js';
 import {
   clientsFor,
   outputFor,
@@ -103,6 +97,12 @@ export function registerForwardCommand(program: Command): void {
       )
   ).action(
     async (target: string, flags: ICommonOptions & { local: string[] }) => {
+      const {
+        assertInstanceId,
+        openPortStreams,
+        PortDocument,
+        startPortSession
+      } = await import('../../ssm/index.js');
       assertInstanceId(target);
       const specs = flags.local.map(parseForwardSpec);
       const out = outputFor(flags);

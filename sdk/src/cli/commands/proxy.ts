@@ -5,11 +5,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import {
-  assertInstanceId,
-  PortDocument,
-  startPortSession
-} from '../../ssm/index.js';
-import {
   clientsFor,
   withCommonOptions,
   type ICommonOptions
@@ -41,6 +36,8 @@ export function registerProxyCommand(program: Command): void {
       target: string,
       flags: ICommonOptions & { port: string; verbose?: boolean }
     ) => {
+      const { assertInstanceId, PortDocument, startPortSession } =
+        await import('../../ssm/index.js');
       assertInstanceId(target);
       const port = parsePort(flags.port);
       const clients = await clientsFor(flags);

@@ -2,17 +2,10 @@
 import { Command, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../errors.js';
-import {
-  findMotoServer,
-  readSandboxState,
-  removeSandboxState,
-  SANDBOX_CREDENTIALS,
-  startSandbox,
-  stopSandbox,
-  launchDetached,
-  writeSandboxState,
-  type ISandboxState
-} from '../../sandbox/index.js';
+import type { ISandboxState } from '../../sandbox/index.js';
+
+/** The sandbox, loaded when a sandbox command runs (it pulls in the data-channel service and the agent). */
+const sandboxModule = () => import('../../sandbox/index.js');
 import { outputFor, type ICommonOptions } from '../common.js';
 import type { IOutput } from '../output.js';
 
@@ -49,6 +42,13 @@ function parsePort(text: string): number {
 }
 
 async function runForeground(flags: IUpFlags): Promise<void> {
+  const {
+    findMotoServer,
+    removeSandboxState,
+    SANDBOX_CREDENTIALS,
+    startSandbox,
+    writeSandboxState
+  } = await sandboxModule();
   const motoServer =
     flags.moto === false ? undefined : findMotoServer(flags.moto);
   const sandbox = await startSandbox({
@@ -75,6 +75,8 @@ async function runForeground(flags: IUpFlags): Promise<void> {
 }
 
 async function up(flags: IUpFlags): Promise<void> {
+  const { findMotoServer, launchDetached, readSandboxState } =
+    await sandboxModule();
   const running = readSandboxState();
   if (running) {
     throw new UsageError(
@@ -125,6 +127,7 @@ export function registerSandboxCommand(program: Command): void {
     .description('stop the running sandbox and everything it started')
     .option('--json', 'print the result as JSON')
     .action(async (flags: ICommonOptions) => {
+      const { readSandboxState, stopSandbox } = await sandboxModule();
       const state = readSandboxState();
       const out = outputFor(flags);
       if (!state) {
@@ -140,7 +143,8 @@ export function registerSandboxCommand(program: Command): void {
     .command('status')
     .description('show the running sandbox')
     .option('--json', 'print the state as JSON')
-    .action((flags: ICommonOptions) => {
+    .action(async (flags: ICommonOptions) => {
+      const { readSandboxState } = await sandboxModule();
       const state = readSandboxState();
       const out = outputFor(flags);
       if (!state) {

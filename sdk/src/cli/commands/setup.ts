@@ -1,17 +1,16 @@
 /** `sm-ssh setup print|check|apply|remove`. */
 import { Command, Option } from 'commander';
-import { parseRegionList } from '../../aws/index.js';
+import { parseRegionList } from '../../aws/regions.js';
 import { UsageError } from '../../errors.js';
-import {
-  applySetup,
-  checkSetup,
-  removeSetup,
-  setupDocuments,
-  type EvaluatorChoice,
-  type ICheckOptions,
-  type ICheckReport,
-  type ISetupChange
+import type {
+  EvaluatorChoice,
+  ICheckOptions,
+  ICheckReport,
+  ISetupChange
 } from '../../policies/index.js';
+
+/** The setup capability, loaded when a setup command runs (it pulls in the IAM, STS and SSM clients). */
+const policies = () => import('../../policies/index.js');
 import {
   clientsFor,
   outputFor,
@@ -156,14 +155,14 @@ function registerPrint(setup: Command): void {
         )
       )
   ).action(
-    (
+    async (
       flags: ICommonOptions & {
         sagemakerRoleArn: string;
         account?: string;
         partition?: string;
       }
     ) => {
-      const documents = setupDocuments({
+      const documents = (await policies()).setupDocuments({
         sagemakerRoleArn: flags.sagemakerRoleArn,
         account: flags.account,
         partition: flags.partition
@@ -200,10 +199,9 @@ function registerCheck(setup: Command): void {
         'check the account against the setup guide: OK, MISSING (with the fix) or WARNING per requirement'
       )
   ).action(async (flags: ITargetFlags) => {
-    const report = await checkSetup(
-      await clientsFor(flags),
-      targetOptions(flags)
-    );
+    const report = await (
+      await policies()
+    ).checkSetup(await clientsFor(flags), targetOptions(flags));
     const out = outputFor(flags);
     out.result(report);
     printReport(out, report);
@@ -225,7 +223,9 @@ function registerApply(setup: Command): void {
       )
   ).action(
     async (flags: ITargetFlags & { dryRun?: boolean; force?: boolean }) => {
-      const result = await applySetup(await clientsFor(flags), {
+      const result = await (
+        await policies()
+      ).applySetup(await clientsFor(flags), {
         ...targetOptions(flags),
         dryRun: flags.dryRun,
         force: flags.force
@@ -279,7 +279,9 @@ function registerRemove(setup: Command): void {
           'pass --sagemaker-role ARN and/or --user-role ARN (or --studio)'
         );
       }
-      const result = await removeSetup(await clientsFor(flags), {
+      const result = await (
+        await policies()
+      ).removeSetup(await clientsFor(flags), {
         ...targetOptions(flags),
         dryRun: flags.dryRun,
         tier: flags.tier
