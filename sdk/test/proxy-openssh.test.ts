@@ -11,15 +11,15 @@ import {
   type ISandbox
 } from '../src/sandbox/index.js';
 import { CLI, runCli } from './harness/cloud.js';
-import { startTestSshd, type ITestSshd } from './harness/sshd.js';
+import { startSshd, type ISshd } from '../src/sandbox/index.js';
 
 const INSTANCE = 'mi-0123456789abcdef0';
 let sandbox: ISandbox;
-let sshd: ITestSshd;
+let sshd: ISshd;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  sshd = await startTestSshd();
+  sshd = await startSshd();
   sandbox = await startSandbox({
     pacing: false,
     resolveTarget: (instanceId, portNumber) =>

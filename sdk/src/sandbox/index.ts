@@ -27,3 +27,4 @@ export {
   writeSandboxState,
   type ISandboxState
 } from './daemon.js';
+export { startSshd, type ISshd } from './sshd.js';

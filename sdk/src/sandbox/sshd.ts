@@ -1,6 +1,6 @@
 /**
- * A throwaway OpenSSH sshd on a loopback port with its own host key and one authorized client key, for tests
- * that need a real SSH server behind the sandbox (Debian `openssh-server`; missing → the test fails).
+ * A real OpenSSH sshd on a loopback port with its own host key, config and one authorized client key: what the
+ * sandbox puts behind a managed instance, and what the tests and benchmarks connect to.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -12,9 +12,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/sandbox/index.js';
+import { OperationError, UsageError } from '../errors.js';
+import { freePort } from './moto.js';
 
-export interface ITestSshd {
+export interface ISshd {
   port: number;
   /** Private key the server accepts for root. */
   identityFile: string;
@@ -24,10 +25,12 @@ export interface ITestSshd {
 
 const SSHD = '/usr/sbin/sshd';
 
-export async function startTestSshd(): Promise<ITestSshd> {
+/** Starts sshd (Debian `openssh-server`) as root-login-by-key only, on 127.0.0.1 and a free port. */
+export async function startSshd(): Promise<ISshd> {
   if (!existsSync(SSHD)) {
-    throw new Error(
-      `${SSHD} is missing: apt-get install openssh-server (scripts/apt-packages.txt)`
+    throw new UsageError(
+      `${SSHD} is missing`,
+      'apt-get install openssh-server (scripts/apt-packages.txt)'
     );
   }
   // sshd's privilege-separation directory; the Debian service creates it at boot, which a fresh CI machine skips.
@@ -73,7 +76,9 @@ export async function startTestSshd(): Promise<ITestSshd> {
   const deadline = Date.now() + 10_000;
   while (!/Server listening/.test(log)) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`sshd did not start: ${log}`);
+      throw new OperationError(
+        `sshd did not start: ${log.trim().split('\n').pop() ?? ''}`
+      );
     }
     await new Promise(resolve => setTimeout(resolve, 50));
   }
