@@ -17,18 +17,26 @@ import { DataChannelSession } from '../src/ssm/index.js';
 let sandbox: ISandbox;
 let echo: Server;
 let echoPort = 0;
+let greeter: Server;
+let greeterPort = 0;
 let ssm: SSMClient;
 
 beforeAll(async () => {
   echo = createServer(socket => socket.pipe(socket));
   await new Promise<void>(resolve => echo.listen(0, '127.0.0.1', resolve));
   echoPort = (echo.address() as { port: number }).port;
+  greeter = createServer(socket => socket.end('SSH-2.0-greeter\r\n'));
+  await new Promise<void>(resolve => greeter.listen(0, '127.0.0.1', resolve));
+  greeterPort = (greeter.address() as { port: number }).port;
   sandbox = await startSandbox({
     pacing: false,
     resolveTarget: (instanceId, portNumber) =>
-      instanceId === 'mi-0123456789abcdef0' && portNumber === 22
-        ? { host: '127.0.0.1', port: echoPort }
-        : undefined
+      instanceId !== 'mi-0123456789abcdef0'
+        ? undefined
+        : {
+            host: '127.0.0.1',
+            port: portNumber === 2222 ? greeterPort : echoPort
+          }
   });
   ssm = new SSMClient({
     region: 'us-east-1',
@@ -41,18 +49,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox?.close();
   await new Promise(resolve => echo?.close(resolve));
+  await new Promise(resolve => greeter?.close(resolve));
 });
 
 afterEach(() => {
   sandbox.sessions.faults = {};
 });
 
-async function openSession(): Promise<DataChannelSession> {
+async function openSession(portNumber = '22'): Promise<DataChannelSession> {
   const started = await ssm.send(
     new StartSessionCommand({
       Target: 'mi-0123456789abcdef0',
       DocumentName: 'AWS-StartSSHSession',
-      Parameters: { portNumber: ['22'] }
+      Parameters: { portNumber: [portNumber] }
     })
   );
   const sessionId = started.SessionId as string;
@@ -148,6 +157,19 @@ describe('data channel through the sandbox', () => {
     expect(received).toBe(sent);
     expect(session.stats.duplicates).toBeGreaterThan(0);
     await session.close();
+  });
+
+  it('keeps what the server says first until the caller listens (no banner lost after the handshake)', async () => {
+    const session = await openSession('2222');
+    const closed = new Promise<string>(resolve =>
+      session.once('close', resolve)
+    );
+    await new Promise(resolve => setTimeout(resolve, 300));
+    const chunks: Buffer[] = [];
+    session.on('data', (chunk: Buffer) => chunks.push(chunk));
+    expect(await closed).toBe('port closed');
+    await new Promise(resolve => setImmediate(resolve));
+    expect(Buffer.concat(chunks).toString()).toBe('SSH-2.0-greeter\r\n');
   });
 
   it('ends with channel_closed when the instance closes the port', async () => {

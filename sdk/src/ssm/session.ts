@@ -61,6 +61,9 @@ export interface IDataChannelSessionOptions {
 export type DataChannelErrorCode =
   'HANDSHAKE_TIMEOUT' | 'HANDSHAKE_REFUSED' | 'CHANNEL_CLOSED';
 
+/** Port data kept for a caller that has not attached its `data` listener yet. */
+const EARLY_DATA_LIMIT = 1024 * 1024;
+
 /** Why a session could not be used or ended: one line for the user, a code for programs. */
 export class DataChannelError extends OperationError {
   constructor(
@@ -95,6 +98,9 @@ export class DataChannelSession extends EventEmitter {
     resolve: () => void;
     reject: (error: Error) => void;
   };
+  private readonly early: Buffer[] = [];
+  private earlyBytes = 0;
+  private heldForEarly = false;
 
   private constructor(options: IDataChannelSessionOptions) {
     super();
@@ -113,6 +119,11 @@ export class DataChannelSession extends EventEmitter {
       RESEND_INTERVAL_MS
     );
     this.ticker.unref();
+    this.on('newListener', (event: string) => {
+      if (event === 'data') {
+        setImmediate(() => this.flushEarly());
+      }
+    });
   }
 
   /** Connects, completes the handshake, and resolves with a session ready for port data. */
@@ -225,7 +236,7 @@ export class DataChannelSession extends EventEmitter {
         return;
       case PayloadType.Output:
         if (message.payload.length > 0) {
-          this.emit('data', Buffer.from(message.payload));
+          this.emitData(Buffer.from(message.payload));
         }
         return;
       case PayloadType.Flag:
@@ -233,6 +244,36 @@ export class DataChannelSession extends EventEmitter {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * Port data can arrive in the same WebSocket read as HandshakeComplete, before the caller of open() had a
+   * chance to listen: keep it until a `data` listener is added (bounded; beyond that, stop acknowledging).
+   */
+  private emitData(chunk: Buffer): void {
+    if (this.listenerCount('data') > 0 && this.early.length === 0) {
+      this.emit('data', chunk);
+      return;
+    }
+    this.early.push(chunk);
+    this.earlyBytes += chunk.length;
+    if (this.earlyBytes > EARLY_DATA_LIMIT && !this.heldForEarly) {
+      this.heldForEarly = true;
+      this.channel.holdDelivery();
+    }
+  }
+
+  private flushEarly(): void {
+    if (this.listenerCount('data') === 0) {
+      return;
+    }
+    const chunks = this.early.splice(0);
+    this.earlyBytes = 0;
+    chunks.forEach(chunk => this.emit('data', chunk));
+    if (this.heldForEarly) {
+      this.heldForEarly = false;
+      this.channel.releaseDelivery();
     }
   }
 
