@@ -5,12 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  SANDBOX_CREDENTIALS,
-  startSandbox,
-  type ISandbox
-} from '../src/sandbox/index.js';
-import { CLI, runCli } from './harness/cloud.js';
+import { startSandbox, type ISandbox } from '../src/sandbox/index.js';
+import { CLI, runCli, sandboxEnv } from './harness/cloud.js';
 import { startSshd, type ISshd } from '../src/sandbox/index.js';
 
 const INSTANCE = 'mi-0123456789abcdef0';
@@ -27,14 +23,7 @@ beforeAll(async () => {
         ? { host: '127.0.0.1', port: sshd.port }
         : undefined
   });
-  env = {
-    ...SANDBOX_CREDENTIALS,
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    ...sandbox.env
-  };
+  env = sandboxEnv(sandbox);
 });
 
 afterAll(async () => {

@@ -24,17 +24,21 @@ export interface ILocalCloud {
   stop(): Promise<void>;
 }
 
-export async function startLocalCloud(): Promise<ILocalCloud> {
-  const sandbox = await startSandbox({ motoServer: MOTO_SERVER });
-  const env = {
+/** The environment of a CLI process that must reach only the sandbox: its endpoints and fake credentials. */
+export function sandboxEnv(sandbox: ISandbox): Record<string, string> {
+  return {
     ...SANDBOX_CREDENTIALS,
     AWS_REGION: 'us-east-1',
-    AWS_MAX_ATTEMPTS: '1',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     ...sandbox.env
   };
+}
+
+export async function startLocalCloud(): Promise<ILocalCloud> {
+  const sandbox = await startSandbox({ motoServer: MOTO_SERVER });
+  const env = { ...sandboxEnv(sandbox), AWS_MAX_ATTEMPTS: '1' };
   return {
     sandbox,
     motoUrl: sandbox.moto?.url as string,
