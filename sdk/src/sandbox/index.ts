@@ -10,7 +10,8 @@ export {
   type IRunningServer
 } from './aws-json-server.js';
 export { freePort, startMoto, type IMotoServer } from './moto.js';
-export { SsmSandboxState, ssmService } from './ssm-service.js';
+export { SsmFaults, SsmSandboxState, ssmService } from './ssm-service.js';
+export * from './instances/index.js';
 export {
   SANDBOX_CREDENTIALS,
   startSandbox,

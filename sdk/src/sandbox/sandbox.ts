@@ -10,7 +10,7 @@ export interface ISandboxOptions {
   account?: string;
   /** Path of a `moto_server` executable to start beside the sandbox for IAM, STS, SageMaker and S3. */
   motoServer?: string;
-  /** Where a session's port lives; by default nothing is reachable (no managed instances). */
+  /** Where a session's port lives; by default the managed instances' hosts (port 22 is the instance's sshd). */
   resolveTarget?: ISessionManagerOptions['resolveTarget'];
   /** Keep the real agent's pacing in sessions (default true); false measures our own overhead. */
   pacing?: boolean;
@@ -46,7 +46,10 @@ export async function startSandbox(
   let base = '';
   const sessions = new SessionManager({
     streamBase: () => base,
-    resolveTarget: options.resolveTarget ?? (() => undefined),
+    resolveTarget:
+      options.resolveTarget ??
+      ((instanceId, portNumber, host) =>
+        ssm.instances.resolveTarget(instanceId, portNumber, host)),
     pacing: options.pacing
   });
   const service = ssmService(ssm);
@@ -60,6 +63,7 @@ export async function startSandbox(
     });
     base = server.url.replace(/^http/, 'ws');
   } catch (error) {
+    await ssm.close();
     await moto?.stop();
     throw error;
   }
@@ -80,6 +84,7 @@ export async function startSandbox(
     close: async () => {
       sessions.closeAll();
       await server.close();
+      await ssm.close();
       await moto?.stop();
     }
   };

@@ -1,12 +1,15 @@
 /** The sandbox's SSM service settings, driven by the real AWS SDK client over HTTP. */
 import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
   GetServiceSettingCommand,
   ResetServiceSettingCommand,
+  SendCommandCommand,
   SSMClient,
   UpdateServiceSettingCommand
 } from '@aws-sdk/client-ssm';
 import { startJsonServer, type IRunningServer } from './aws-json-server.js';
-import { ssmService } from './ssm-service.js';
+import { SsmSandboxState, ssmService } from './ssm-service.js';
 
 const TIER = '/ssm/managed-instance/activation-tier';
 let server: IRunningServer;
@@ -23,10 +26,15 @@ function ssm(region: string): SSMClient {
   });
 }
 
+const state = new SsmSandboxState({ commandStartDelayMs: 300 });
+
 beforeAll(async () => {
-  server = await startJsonServer([ssmService()]);
+  server = await startJsonServer([ssmService(state)]);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await state.close();
+});
 
 describe('SSM service settings in the sandbox', () => {
   it("starts on the standard tier with AWS's response shape", async () => {
@@ -122,5 +130,60 @@ describe('SSM service settings in the sandbox', () => {
       'x'.repeat(2 * 1024 * 1024)
     );
     expect(large.status).toBe(413);
+  });
+});
+
+describe('SSM fault injection and control-plane-only instances', () => {
+  it('refuses the next N calls with ThrottlingException, then serves again', async () => {
+    state.faults.throttleNext(2);
+    for (let call = 0; call < 2; call += 1) {
+      await expect(
+        ssm('us-east-1').send(new GetServiceSettingCommand({ SettingId: TIER }))
+      ).rejects.toMatchObject({
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 }
+      });
+    }
+    expect(state.faults.pendingThrottles).toBe(0);
+    await expect(
+      ssm('us-east-1').send(new GetServiceSettingCommand({ SettingId: TIER }))
+    ).resolves.toBeDefined();
+  });
+
+  it('lists hostless instances and runs their commands asynchronously: Pending first, then an outcome', async () => {
+    const instance = await state.instances.launch({
+      name: 'no-host',
+      tags: { SSHOwner: 'alice' },
+      host: false
+    });
+    const listed = await ssm('us-east-1').send(
+      new DescribeInstanceInformationCommand({
+        Filters: [{ Key: 'tag:SSHOwner', Values: ['alice'] }]
+      })
+    );
+    expect(
+      listed.InstanceInformationList?.map(item => item.InstanceId)
+    ).toEqual([instance.instanceId]);
+    const { Command } = await ssm('us-east-1').send(
+      new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript',
+        InstanceIds: [instance.instanceId],
+        Parameters: { commands: ['true'] }
+      })
+    );
+    expect(Command?.Status).toBe('Pending');
+    const get = () =>
+      ssm('us-east-1').send(
+        new GetCommandInvocationCommand({
+          CommandId: Command?.CommandId,
+          InstanceId: instance.instanceId
+        })
+      );
+    expect(await get()).toMatchObject({ Status: 'Pending', ResponseCode: -1 });
+    await new Promise(resolve => setTimeout(resolve, 600));
+    expect(await get()).toMatchObject({
+      Status: 'Failed',
+      StandardErrorContent: expect.stringContaining('no host')
+    });
   });
 });

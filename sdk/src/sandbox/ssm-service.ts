@@ -1,13 +1,19 @@
 /**
- * The sandbox's SSM control plane. For now: the service settings (`GetServiceSetting`, `UpdateServiceSetting`,
- * `ResetServiceSetting`) that moto lacks and the setup needs; later issues add managed instances, Run Command and
- * sessions here. State is kept per account and region, like AWS.
+ * The sandbox's SSM control plane: the service settings (`GetServiceSetting`, `UpdateServiceSetting`,
+ * `ResetServiceSetting`) that moto lacks and the setup needs, and the managed instances with their hosts,
+ * activations, tags and Run Command (instances/). Sessions are added by sandbox.ts. State is kept per account and
+ * region, like AWS.
  */
 import {
   AwsServiceError,
   type ICallContext,
-  type IJsonService
+  type IJsonService,
+  type JsonOperation
 } from './aws-json-server.js';
+import {
+  InstanceRegistry,
+  type IInstanceRegistryOptions
+} from './instances/registry.js';
 
 interface ISettingDefinition {
   defaultValue: string;
@@ -54,9 +60,46 @@ interface IStoredSetting {
   modifiedBy: string;
 }
 
+/** Fault injection on the SSM API: refuse calls as a busy service does. */
+export class SsmFaults {
+  private throttled = 0;
+  private only?: Set<string>;
+
+  /** Answer the next `count` calls (of `operations`, default any) with ThrottlingException. */
+  throttleNext(count: number, operations?: string[]): void {
+    this.throttled = count;
+    this.only = operations ? new Set(operations) : undefined;
+  }
+
+  /** Calls still to be refused. */
+  get pendingThrottles(): number {
+    return this.throttled;
+  }
+
+  /** Throws ThrottlingException when this call is to be refused. */
+  check(operation: string): void {
+    if (this.throttled > 0 && (!this.only || this.only.has(operation))) {
+      this.throttled -= 1;
+      throw new AwsServiceError('ThrottlingException', 'Rate exceeded');
+    }
+  }
+}
+
 /** In-memory SSM state of the sandbox. */
 export class SsmSandboxState {
   private readonly settings = new Map<string, IStoredSetting>();
+  /** Managed instances, their hosts (sshd ports: `instances.get(id)?.host?.sshPort`), activations and commands. */
+  readonly instances: InstanceRegistry;
+  readonly faults = new SsmFaults();
+
+  constructor(options: IInstanceRegistryOptions = {}) {
+    this.instances = new InstanceRegistry(options);
+  }
+
+  /** Stops every instance's host and removes their directories. */
+  close(): Promise<void> {
+    return this.instances.close();
+  }
 
   private static key(call: ICallContext, settingId: string): string {
     return `${call.account}/${call.region}/${settingId}`;
@@ -120,25 +163,43 @@ export class SsmSandboxState {
 
 /** The JSON 1.1 face of the SSM sandbox (`AWS_ENDPOINT_URL_SSM`). */
 export function ssmService(state = new SsmSandboxState()): IJsonService {
+  const operations: Record<string, JsonOperation> = {
+    ...settingOperations(state),
+    ...state.instances.operations()
+  };
   return {
     targetPrefix: 'AmazonSSM',
-    operations: {
-      GetServiceSetting: (input, call) => ({
-        ServiceSetting: state.get(call, SsmSandboxState.settingIdOf(input))
-      }),
-      UpdateServiceSetting: (input, call) => {
-        state.update(
-          call,
-          SsmSandboxState.settingIdOf(input),
-          input.SettingValue
-        );
-        return {};
-      },
-      ResetServiceSetting: (input, call) => {
-        const settingId = SsmSandboxState.settingIdOf(input);
-        state.reset(call, settingId);
-        return { ServiceSetting: state.get(call, settingId) };
-      }
+    operations: Object.fromEntries(
+      Object.entries(operations).map(([name, operation]) => [
+        name,
+        (input, call) => {
+          state.faults.check(name);
+          return operation(input, call);
+        }
+      ])
+    )
+  };
+}
+
+function settingOperations(
+  state: SsmSandboxState
+): Record<string, JsonOperation> {
+  return {
+    GetServiceSetting: (input, call) => ({
+      ServiceSetting: state.get(call, SsmSandboxState.settingIdOf(input))
+    }),
+    UpdateServiceSetting: (input, call) => {
+      state.update(
+        call,
+        SsmSandboxState.settingIdOf(input),
+        input.SettingValue
+      );
+      return {};
+    },
+    ResetServiceSetting: (input, call) => {
+      const settingId = SsmSandboxState.settingIdOf(input);
+      state.reset(call, settingId);
+      return { ServiceSetting: state.get(call, settingId) };
     }
   };
 }

@@ -1,0 +1,46 @@
+/** The sandbox's managed instances: control plane (registry), per-instance hosts, Run Command, the demo fleet. */
+export {
+  createDemoFleet,
+  type DemoKind,
+  type IDemoFleet,
+  type IDemoFleetOptions,
+  type IDemoInstance
+} from './demo.js';
+export {
+  instanceFilter,
+  paginate,
+  pageSize,
+  type IInstanceFacts,
+  type IPage,
+  type IPageLimits,
+  type PingStatus
+} from './filters.js';
+export {
+  InstanceHost,
+  processesUsing,
+  type IHostKey,
+  type IInstanceHostOptions,
+  type IRunningScript,
+  type IRunOptions,
+  type IRunResult
+} from './host.js';
+export {
+  AGENT_VERSION,
+  InstanceRegistry,
+  type IActivation,
+  type IInstanceRegistryOptions,
+  type ILaunchOptions,
+  type IManagedInstance,
+  type IRegisterOptions,
+  type IScope,
+  type ITargetEndpoint
+} from './registry.js';
+export {
+  MAX_PLUGIN_OUTPUT,
+  MAX_STDERR,
+  MAX_STDOUT,
+  RUN_SHELL_SCRIPT,
+  type ICommand,
+  type IInvocation,
+  type InvocationStatus
+} from './run-command.js';
