@@ -1,10 +1,11 @@
 /** `sm-ssh sandbox up --detach | status | down` as real processes, with a private state directory. */
 import { GetServiceSettingCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MOTO_SERVER, runCli } from './harness/cloud.js';
+import { CLI, MOTO_SERVER, runCli } from './harness/cloud.js';
 
 const runtime = mkdtempSync(join(tmpdir(), 'sm-ssh-sandbox-test-'));
 const env = { XDG_RUNTIME_DIR: runtime, SM_SSH_MOTO_SERVER: MOTO_SERVER };
@@ -64,6 +65,51 @@ describe('sm-ssh sandbox', () => {
         join(runtime, `sm-ssh-sandbox-${process.getuid?.() ?? 0}`, 'state.json')
       ).mode & 0o777
     ).toBe(0o600);
+
+    const fleet = JSON.parse(up.stdout) as {
+      instances: Array<{ instanceId: string; kind: string; node: number }>;
+      identityFile: string;
+      user: string;
+    };
+    expect(fleet.instances.map(instance => instance.kind).sort()).toEqual([
+      'inference',
+      'notebook',
+      'processing',
+      'studio',
+      'training',
+      'training',
+      'training',
+      'transform'
+    ]);
+    expect(statSync(fleet.identityFile).mode & 0o777).toBe(0o600);
+    const ssh = spawnSync(
+      'ssh',
+      [
+        '-F',
+        '/dev/null',
+        '-i',
+        fleet.identityFile,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+        '-o',
+        `ProxyCommand=${process.execPath} ${CLI} proxy %h`,
+        `${fleet.user}@${fleet.instances[0].instanceId}`,
+        'echo ok'
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', ...state.env },
+        encoding: 'utf8',
+        timeout: 60_000
+      }
+    );
+    expect(ssh.stderr).toBe('');
+    expect(ssh.stdout).toBe('ok\n');
 
     const again = await runCli(['sandbox', 'up', '--detach'], env);
     expect(again.code).toBe(2);

@@ -14,6 +14,10 @@ interface IUpFlags extends ICommonOptions {
   host: string;
   moto?: string | false;
   detach?: boolean;
+  /** false with --no-demo: no demo instances. */
+  demo?: boolean;
+  /** false with --no-pacing: the agent sends without the real agent's 1 KiB / 1 ms pacing. */
+  pacing?: boolean;
 }
 
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -27,6 +31,19 @@ function printState(out: IOutput, state: ISandboxState): void {
   Object.entries(state.env).forEach(([key, value]) =>
     out.line(`  export ${key}=${value}`)
   );
+  for (const instance of state.instances) {
+    out.line(
+      `  ${instance.instanceId}  ${instance.kind.padEnd(10)} ${instance.name} (node ${instance.node}${instance.owner ? `, owner ${instance.owner}` : ''})`
+    );
+  }
+  if (state.identityFile) {
+    out.line(
+      `Demo instances accept ${state.user}@ with the key ${state.identityFile}, e.g.:`
+    );
+    out.line(
+      `  ssh -i ${state.identityFile} -o ProxyCommand='sm-ssh proxy %h' ${state.user}@${state.instances[0]?.instanceId ?? 'mi-…'}`
+    );
+  }
   out.line('Stop it with: sm-ssh sandbox down');
 }
 
@@ -43,6 +60,7 @@ function parsePort(text: string): number {
 
 async function runForeground(flags: IUpFlags): Promise<void> {
   const {
+    createDemoFleet,
     findMotoServer,
     removeSandboxState,
     SANDBOX_CREDENTIALS,
@@ -54,14 +72,29 @@ async function runForeground(flags: IUpFlags): Promise<void> {
   const sandbox = await startSandbox({
     host: flags.host,
     port: parsePort(flags.port),
-    motoServer
+    motoServer,
+    pacing: flags.pacing
   });
+  const fleet =
+    flags.demo === false
+      ? undefined
+      : await createDemoFleet(sandbox.ssm.instances);
   const state: ISandboxState = {
     pid: process.pid,
     url: sandbox.url,
     motoUrl: sandbox.moto?.url,
     env: { ...SANDBOX_CREDENTIALS, AWS_REGION: 'us-east-1', ...sandbox.env },
-    instances: [],
+    instances: (fleet?.instances ?? []).map(
+      ({ instanceId, name, kind, owner, node }) => ({
+        instanceId,
+        name,
+        kind,
+        owner: owner ?? '',
+        node
+      })
+    ),
+    identityFile: fleet?.identityFile,
+    user: fleet ? 'root' : undefined,
     startedAt: new Date().toISOString()
   };
   writeSandboxState(state);
@@ -89,6 +122,12 @@ async function up(flags: IUpFlags): Promise<void> {
     return;
   }
   const args = ['sandbox', 'up', '--port', flags.port, '--host', flags.host];
+  if (flags.demo === false) {
+    args.push('--no-demo');
+  }
+  if (flags.pacing === false) {
+    args.push('--no-pacing');
+  }
   if (flags.moto === false) {
     args.push('--no-moto');
   } else {
@@ -119,6 +158,11 @@ export function registerSandboxCommand(program: Command): void {
       "moto_server to start (default: SM_SSH_MOTO_SERVER, the checkout's .venv, or PATH)"
     )
     .option('--no-moto', 'do not start moto')
+    .option('--no-demo', 'start without the demo managed instances')
+    .option(
+      '--no-pacing',
+      "send without the real agent's 1 KiB / 1 ms pacing (to measure our own overhead)"
+    )
     .option('--detach', 'run in the background and return once it is ready')
     .addOption(new Option('--json', 'print the state as JSON'))
     .action(up);
