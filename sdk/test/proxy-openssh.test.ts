@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { startSandbox, type ISandbox } from '../src/sandbox/index.js';
-import { CLI, runCli, sandboxEnv } from './harness/cloud.js';
+import { proxiedSshArgs, runCli, sandboxEnv } from './harness/cloud.js';
 import { startSshd, type ISshd } from '../src/sandbox/index.js';
 
 const INSTANCE = 'mi-0123456789abcdef0';
@@ -35,26 +35,7 @@ function ssh(
   command: string,
   input?: Buffer
 ): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  const args = [
-    '-F',
-    '/dev/null',
-    '-i',
-    sshd.identityFile,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'LogLevel=ERROR',
-    '-o',
-    `ProxyCommand=${process.execPath} ${CLI} proxy %h`,
-    `root@${INSTANCE}`,
-    command
-  ];
+  const args = proxiedSshArgs(sshd.identityFile, `root@${INSTANCE}`, command);
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', args, {
       env: {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, MOTO_SERVER, runCli } from './harness/cloud.js';
+import { MOTO_SERVER, proxiedSshArgs, runCli } from './harness/cloud.js';
 
 const runtime = mkdtempSync(join(tmpdir(), 'sm-ssh-sandbox-test-'));
 const env = { XDG_RUNTIME_DIR: runtime, SM_SSH_MOTO_SERVER: MOTO_SERVER };
@@ -84,24 +84,11 @@ describe('sm-ssh sandbox', () => {
     expect(statSync(fleet.identityFile).mode & 0o777).toBe(0o600);
     const ssh = spawnSync(
       'ssh',
-      [
-        '-F',
-        '/dev/null',
-        '-i',
+      proxiedSshArgs(
         fleet.identityFile,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'LogLevel=ERROR',
-        '-o',
-        `ProxyCommand=${process.execPath} ${CLI} proxy %h`,
         `${fleet.user}@${fleet.instances[0].instanceId}`,
         'echo ok'
-      ],
+      ),
       {
         env: { PATH: process.env.PATH ?? '', ...state.env },
         encoding: 'utf8',

@@ -79,3 +79,34 @@ export async function runCli(
     child.once('close', code => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+/**
+ * OpenSSH arguments that reach `destination` (user@mi-…) through the built `sm-ssh proxy`, with one identity,
+ * no config file, no known_hosts and no prompts.
+ */
+export function proxiedSshArgs(
+  identityFile: string,
+  destination: string,
+  command: string
+): string[] {
+  return [
+    '-F',
+    '/dev/null',
+    '-i',
+    identityFile,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    `ProxyCommand=${process.execPath} ${CLI} proxy %h`,
+    destination,
+    command
+  ];
+}

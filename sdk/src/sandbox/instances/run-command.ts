@@ -373,6 +373,13 @@ export function invocationEntry(
           }
         ]
       : [],
+    ...unusedDeliveryOptions()
+  };
+}
+
+/** The notification and CloudWatch fields AWS returns empty when a command does not use them. */
+function unusedDeliveryOptions(): Record<string, unknown> {
+  return {
     ServiceRole: '',
     NotificationConfig: {
       NotificationArn: '',
@@ -413,16 +420,7 @@ export function commandEntry(command: ICommand): Record<string, unknown> {
     CompletedCount: summary.completed,
     ErrorCount: summary.errors,
     DeliveryTimedOutCount: summary.deliveryTimedOut,
-    ServiceRole: '',
-    NotificationConfig: {
-      NotificationArn: '',
-      NotificationEvents: [],
-      NotificationType: ''
-    },
-    CloudWatchOutputConfig: {
-      CloudWatchLogGroupName: '',
-      CloudWatchOutputEnabled: false
-    },
+    ...unusedDeliveryOptions(),
     TimeoutSeconds: command.timeoutSeconds
   };
 }
