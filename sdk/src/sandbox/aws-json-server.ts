@@ -2,7 +2,8 @@
  * A minimal server side of the AWS JSON 1.1 protocol (`X-Amz-Target: <Service>.<Operation>`, JSON bodies, errors as
  * `{"__type": …, "message": …}` with `x-amzn-errortype`), so the real AWS SDK can talk to sandbox services through
  * the standard `AWS_ENDPOINT_URL_<SERVICE>` variables. Signatures are accepted, not verified; the region and the
- * access key are read from the SigV4 `Authorization` header.
+ * access key are read from the SigV4 `Authorization` header. A service with an upstream (moto) hands it, unchanged,
+ * the operations it does not implement and those its operations answer with FORWARD.
  */
 import {
   createServer,
@@ -12,13 +13,16 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { relay } from './upstream.js';
 
 /** An error the sandbox answers with, in the shape AWS uses. */
 export class AwsServiceError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly statusCode = 400
+    readonly statusCode = 400,
+    /** Members of the error shape besides the message, e.g. `queryCompileError`. */
+    readonly fields: Record<string, unknown> = {}
   ) {
     super(message);
   }
@@ -30,7 +34,12 @@ export interface ICallContext {
   accessKeyId?: string;
   /** The account the sandbox attributes the call to. */
   account: string;
+  /** The caller's Authorization header, for calls the sandbox makes upstream on its behalf. */
+  authorization?: string;
 }
+
+/** What an operation returns to hand its request, unchanged, to the service's upstream. */
+export const FORWARD: unique symbol = Symbol('forward');
 
 export type JsonOperation = (
   input: Record<string, unknown>,
@@ -41,6 +50,8 @@ export interface IJsonService {
   /** The prefix of X-Amz-Target, e.g. `AmazonSSM`. */
   targetPrefix: string;
   operations: Record<string, JsonOperation>;
+  /** Base URL of the service that answers what this one does not implement (moto). */
+  upstream?: string;
 }
 
 export interface IJsonServerOptions {
@@ -70,7 +81,8 @@ function callContext(
   return {
     region: scope?.[2] ?? defaultRegion,
     accessKeyId: scope?.[1],
-    account
+    account,
+    authorization: request.headers.authorization
   };
 }
 
@@ -93,12 +105,12 @@ function sendError(response: ServerResponse, error: AwsServiceError): void {
   send(
     response,
     error.statusCode,
-    { __type: error.code, message: error.message },
+    { ...error.fields, __type: error.code, message: error.message },
     error.code
   );
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -112,7 +124,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 async function handle(
@@ -145,13 +157,18 @@ async function handle(
   const [prefix, operation] = target.split('.', 2);
   const service = services.find(candidate => candidate.targetPrefix === prefix);
   const handler = service?.operations[operation];
+  if (!handler && service?.upstream) {
+    await relay(request, response, service.upstream);
+    return;
+  }
   if (!handler) {
     throw new AwsServiceError(
       'UnknownOperationException',
       `the sandbox does not implement ${target}`
     );
   }
-  const text = await readBody(request);
+  const body = await readBody(request);
+  const text = body.toString('utf8');
   let input: unknown;
   try {
     input = text.length === 0 ? {} : JSON.parse(text);
@@ -167,10 +184,20 @@ async function handle(
       'the request body must be a JSON object'
     );
   }
-  const output = handler(
+  const output: unknown = await handler(
     input as Record<string, unknown>,
     callContext(request, options.account, options.defaultRegion)
   );
+  if (output === FORWARD) {
+    if (!service?.upstream) {
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        `the sandbox answers this ${target} only through moto, which it did not start`
+      );
+    }
+    await relay(request, response, service.upstream, body);
+    return;
+  }
   send(response, 200, output ?? {});
 }
 
@@ -193,6 +220,10 @@ export async function startJsonServer(
               error instanceof Error ? error.message : String(error),
               500
             );
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
       sendError(response, serviceError);
     });
   });
