@@ -9,3 +9,4 @@ export * from './aws/index.js';
 export * from './policies/index.js';
 export * from './sandbox/index.js';
 export * as ssm from './ssm/index.js';
+export { openStream, type IOpenStreamOptions } from './ssm/index.js';

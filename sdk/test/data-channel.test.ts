@@ -12,6 +12,7 @@ import {
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { startSandbox, type ISandbox } from '../src/sandbox/index.js';
+import { WEBSOCKET_LIFETIME_MS } from '../src/sandbox/sessions.js';
 import { DataChannelSession } from '../src/ssm/index.js';
 
 let sandbox: ISandbox;
@@ -54,6 +55,7 @@ afterAll(async () => {
 
 afterEach(() => {
   sandbox.sessions.faults = {};
+  sandbox.sessions.webSocketLifetimeMs = WEBSOCKET_LIFETIME_MS;
 });
 
 async function openSession(portNumber = '22'): Promise<DataChannelSession> {
@@ -145,6 +147,19 @@ describe('data channel through the sandbox', () => {
     await session.close();
   });
 
+  it('resumes when the service closes its WebSocket with 1000 "Bye" at the end of its lifetime', async () => {
+    sandbox.sessions.webSocketLifetimeMs = 150;
+    const session = await openSession();
+    let reconnects = 0;
+    session.on('reconnected', () => (reconnects += 1));
+    await new Promise(resolve => setTimeout(resolve, 500));
+    const first = await roundTrip(session, 1024 * 1024);
+    expect(first.received).toBe(first.sent);
+    expect(reconnects).toBeGreaterThanOrEqual(2);
+    expect(session.isOpen).toBe(true);
+    await session.close();
+  });
+
   it('survives delayed, duplicated, reordered and corrupted frames', async () => {
     const session = await openSession();
     sandbox.sessions.faults = {
@@ -153,7 +168,8 @@ describe('data channel through the sandbox', () => {
       reorderEvery: 11,
       corruptEvery: 13
     };
-    const { sent, received } = await roundTrip(session, 1024 * 1024);
+    // 4 MiB makes ~64 output messages each way, so some duplicates land on data and not only on acks.
+    const { sent, received } = await roundTrip(session, 4 * 1024 * 1024);
     expect(received).toBe(sent);
     expect(session.stats.duplicates).toBeGreaterThan(0);
     await session.close();

@@ -40,7 +40,15 @@ export interface ISessionManagerOptions {
   ) => ISessionEndpoint | undefined;
   /** Keep the real agent's pacing (default true). */
   pacing?: boolean;
+  /**
+   * The service closes each client WebSocket with 1000 "Bye" after this long (default about an hour, as AWS
+   * does, reference §8); the client is expected to resume. 0 never closes.
+   */
+  webSocketLifetimeMs?: number;
 }
+
+/** How long AWS keeps a data-channel WebSocket open before closing it with 1000 "Bye". */
+export const WEBSOCKET_LIFETIME_MS = 60 * 60 * 1000;
 
 interface IDocumentSpec {
   /** Handshake properties from the StartSession parameters. */
@@ -73,6 +81,8 @@ interface ISession {
   token: string;
   agent: PortAgent;
   client?: WebSocket;
+  /** Closes `client` when its lifetime is over. */
+  lifetime?: NodeJS.Timeout;
   started: boolean;
   status: 'Connecting' | 'Connected' | 'Disconnected' | 'Terminated';
   toAgent: FaultyLink;
@@ -98,13 +108,18 @@ function firstValues(parameters: unknown): Record<string, string> {
 export class SessionManager {
   /** Faults applied to every session's frames; tests change it at will. */
   faults: IFaultPlan = {};
+  /** How long a client WebSocket stays open before the service closes it (see the option); tests shorten it. */
+  webSocketLifetimeMs: number;
   private readonly sessions = new Map<string, ISession>();
   private readonly sockets = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false
   });
 
-  constructor(private readonly options: ISessionManagerOptions) {}
+  constructor(private readonly options: ISessionManagerOptions) {
+    this.webSocketLifetimeMs =
+      options.webSocketLifetimeMs ?? WEBSOCKET_LIFETIME_MS;
+  }
 
   /** The JSON 1.1 operations to merge into the sandbox's SSM service. */
   operations(): Record<string, JsonOperation> {
@@ -266,6 +281,14 @@ export class SessionManager {
     session.client?.terminate();
     session.client = client;
     session.status = 'Connected';
+    clearTimeout(session.lifetime);
+    if (this.webSocketLifetimeMs > 0) {
+      session.lifetime = setTimeout(
+        () => client.close(1000, 'Bye'),
+        this.webSocketLifetimeMs
+      );
+      session.lifetime.unref();
+    }
     client.on('message', (data, isBinary) => {
       if (isBinary && session.client === client) {
         session.toAgent.pass(data as Buffer, frame =>
@@ -275,6 +298,7 @@ export class SessionManager {
     });
     client.on('close', () => {
       if (session.client === client) {
+        clearTimeout(session.lifetime);
         session.client = undefined;
         if (session.status === 'Connected') {
           session.status = 'Disconnected';
@@ -331,9 +355,26 @@ export class SessionManager {
     client.send(frame, () => client.close(1000, 'Bye'));
   }
 
+  /** The sessions started so far, newest last (what DescribeSessions would list). */
+  list(): Array<{ sessionId: string; target: string; status: string }> {
+    return [...this.sessions.values()].map(session => ({
+      sessionId: session.id,
+      target: session.target,
+      status: session.status
+    }));
+  }
+
+  /** Closes every client WebSocket the way the service does after about an hour; clients resume. */
+  closeWebSockets(code = 1000, reason = 'Bye'): void {
+    for (const session of this.sessions.values()) {
+      session.client?.close(code, reason);
+    }
+  }
+
   /** Ends every session (sandbox shutdown). */
   closeAll(): void {
     for (const session of this.sessions.values()) {
+      clearTimeout(session.lifetime);
       session.agent.close('the sandbox is shutting down');
       session.client?.terminate();
     }

@@ -131,3 +131,9 @@ export {
   type IMuxTransport
 } from './mux-streams.js';
 export { openPortStreams } from './port-streams.js';
+export {
+  openStream,
+  PortStreamPool,
+  type IOpenStreamOptions,
+  type IStreamPoolOptions
+} from './open-stream.js';

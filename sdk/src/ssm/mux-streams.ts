@@ -100,7 +100,12 @@ export class MuxStreams extends EventEmitter {
           this.whenWritable(callback);
         },
         final: callback => {
+          // smux v1 has no half-close: FIN ends both directions (as in AWS's plugin), so the readable side
+          // ends here too, after what was already received.
           this.mux.closeStream(id);
+          this.streams.delete(id);
+          state.duplex.push(null);
+          this.checkInput();
           callback();
         },
         destroy: (error, callback) => {

@@ -35,7 +35,11 @@ export function openPortStreams(session: DataChannelSession): MuxStreams {
   );
   session.on('data', (chunk: Buffer) => streams.receive(chunk));
   session.once('close', (reason: string) =>
-    streams.close(new Error(`the session ended: ${reason}`))
+    streams.close(
+      session.endedByClient
+        ? undefined
+        : new Error(`the session ended: ${reason}`)
+    )
   );
   return streams;
 }

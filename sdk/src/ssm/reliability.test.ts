@@ -163,15 +163,26 @@ describe('ReliableChannel: receiving', () => {
     expect(h.delivered.map(m => m.sequenceNumber)).toEqual([0, 1, 2, 3]);
   });
 
-  it('holds delivery: in-order messages dropped unacked, then drained on release', () => {
-    const h = harness();
+  it('holds delivery: keeps and acks what fits in incomingBytes, drops the rest unacked, drains on release', () => {
+    const h = harness({ incomingBytes: 4 });
     h.channel.holdDelivery();
     h.channel.receiveFrame(peerMessage(0), 0);
     h.channel.receiveFrame(peerMessage(1), 0);
-    expect(acksOf(h)).toEqual([1]);
+    h.channel.receiveFrame(peerMessage(2), 0);
+    expect(acksOf(h)).toEqual([0, 1]);
     expect(h.delivered).toEqual([]);
+    expect(h.channel.stats.reorderBuffered).toBe(2);
     h.channel.releaseDelivery();
-    expect(h.delivered).toEqual([]);
+    expect(h.delivered.map(m => m.sequenceNumber)).toEqual([0, 1]);
+    h.channel.receiveFrame(peerMessage(2), 0);
+    expect(h.delivered.map(m => m.sequenceNumber)).toEqual([0, 1, 2]);
+  });
+
+  it('bounds the reorder buffer by bytes: an out-of-order message beyond it is dropped unacked', () => {
+    const h = harness({ incomingBytes: 2 });
+    h.channel.receiveFrame(peerMessage(1), 0);
+    h.channel.receiveFrame(peerMessage(2), 0);
+    expect(acksOf(h)).toEqual([1]);
     h.channel.receiveFrame(peerMessage(0), 0);
     expect(h.delivered.map(m => m.sequenceNumber)).toEqual([0, 1]);
   });

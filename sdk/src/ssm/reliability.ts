@@ -31,6 +31,8 @@ export const RESEND_INTERVAL_MS = 100;
 export const DEFAULT_WINDOW = 64;
 /** Default outgoing and incoming buffer capacities (the plugin's). */
 export const DEFAULT_BUFFER_CAPACITY = 10000;
+/** Default payload bytes the reorder buffer may hold (a full window of 64 KiB messages, twice). */
+export const DEFAULT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /** Where the engine's decisions go. Callbacks run synchronously. */
 export interface IReliableChannelSink {
@@ -60,6 +62,12 @@ export interface IReliableChannelOptions {
   outgoingCapacity?: number;
   /** Reorder buffer size; beyond it out-of-order messages are dropped unacked. Default 10,000. */
   incomingCapacity?: number;
+  /**
+   * Payload bytes the reorder buffer may hold (out-of-order messages, and messages taken while delivery is
+   * held); beyond it they are dropped unacked and the peer resends them. This bounds memory under a slow reader.
+   * Default 8 MiB.
+   */
+  incomingBytes?: number;
   /**
    * Restart the timer of a message when it is resent (the agent does; the
    * plugin does not and then resends every tick). Default true.
@@ -123,6 +131,7 @@ export class ReliableChannel {
   private readonly window: number;
   private readonly outgoingCapacity: number;
   private readonly incomingCapacity: number;
+  private readonly incomingBytes: number;
   private readonly updateLastSent: boolean;
   private readonly maxResends: number;
   private readonly reackOld: boolean;
@@ -138,6 +147,7 @@ export class ReliableChannel {
   private pending: IOutgoing[] = [];
   private pendingHead = 0;
   private readonly reorder = new Map<number, IClientMessage>();
+  private reorderBytes = 0;
   private paused = false;
   private connected = true;
   private held = false;
@@ -175,6 +185,10 @@ export class ReliableChannel {
     this.incomingCapacity = positive(
       options.incomingCapacity ?? DEFAULT_BUFFER_CAPACITY,
       'incomingCapacity'
+    );
+    this.incomingBytes = positive(
+      options.incomingBytes ?? DEFAULT_BUFFER_BYTES,
+      'incomingBytes'
     );
     this.updateLastSent = options.updateLastSentOnResend ?? true;
     this.maxResends = options.maxResendAttempts ?? Infinity;
@@ -532,24 +546,25 @@ export class ReliableChannel {
 
   private incoming(message: IClientMessage, now: number): void {
     const seq = message.sequenceNumber;
-    if (seq === this.expectedSeq) {
-      if (this.held) {
-        this.counters.notReady++;
-        return;
-      }
+    if (seq === this.expectedSeq && !this.held) {
       this.ack(message);
       this.expectedSeq++;
       this.counters.delivered++;
       this.sink.deliver(message);
       this.drainReorder();
-    } else if (seq > this.expectedSeq) {
+    } else if (seq >= this.expectedSeq) {
+      // out of order, or in order while the reader is not ready: keep it (and ack it) while the buffer has room
       if (this.reorder.has(seq)) {
         this.counters.duplicates++;
         this.ack(message);
-      } else if (this.reorder.size >= this.incomingCapacity) {
-        this.counters.dropped++;
+      } else if (
+        this.reorder.size >= this.incomingCapacity ||
+        this.reorderBytes + message.payload.length > this.incomingBytes
+      ) {
+        this.counters[this.held ? 'notReady' : 'dropped']++;
       } else {
         this.reorder.set(seq, message);
+        this.reorderBytes += message.payload.length;
         this.ack(message);
       }
     } else {
@@ -567,6 +582,7 @@ export class ReliableChannel {
         return;
       }
       this.reorder.delete(this.expectedSeq);
+      this.reorderBytes -= next.payload.length;
       this.expectedSeq++;
       this.counters.delivered++;
       this.sink.deliver(next);

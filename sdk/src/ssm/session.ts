@@ -312,6 +312,11 @@ export class DataChannelSession extends EventEmitter {
     }
   }
 
+  /** True once {@link close} was called: the session is ending (or ended) because we asked. */
+  get endedByClient(): boolean {
+    return this.closing;
+  }
+
   /** True until the session has ended. */
   get isOpen(): boolean {
     return !this.closed;

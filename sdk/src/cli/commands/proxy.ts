@@ -3,6 +3,9 @@
  * stdout carries only the remote port's bytes (ssh reads the server banner from it); diagnostics go to stderr.
  */
 import type { Command } from 'commander';
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { UsageError } from '../../errors.js';
 import {
   clientsFor,
@@ -19,6 +22,17 @@ function parsePort(text: string): number {
     );
   }
   return port;
+}
+
+/**
+ * Node writes to a stdout pipe synchronously: when ssh reads slowly the whole process would block in write(2),
+ * and with it acks, resends and keep-alives. A non-blocking socket on fd 1 gives real backpressure instead.
+ */
+function remoteOutput(): Writable {
+  const stat = fstatSync(1);
+  return stat.isFIFO() || stat.isSocket()
+    ? new Socket({ fd: 1, readable: false })
+    : process.stdout;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -55,10 +69,12 @@ export function registerProxyCommand(program: Command): void {
         log(`connection dropped, resuming (attempt ${attempt})`)
       );
       session.on('reconnected', () => log('resumed'));
+      const output = remoteOutput();
+      output.on('error', () => void session.close('the local side closed'));
       session.on('data', (chunk: Buffer) => {
-        if (!process.stdout.write(chunk)) {
+        if (!output.write(chunk)) {
           session.pauseDelivery();
-          process.stdout.once('drain', () => session.resumeDelivery());
+          output.once('drain', () => session.resumeDelivery());
         }
       });
       const ended = new Promise<string>(resolve =>
@@ -74,9 +90,27 @@ export function registerProxyCommand(program: Command): void {
       process.stdin.once('end', () => {
         void session.flush().then(() => session.close('the local side closed'));
       });
+      // ssh sends SIGHUP to its ProxyCommand when it is done: end the session at AWS too instead of leaving it
+      // to time out, and exit normally (which also lets --cpu-prof write its profile).
+      let signaled = false;
+      for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          signaled = true;
+          void session.close('the local side closed');
+        });
+      }
       const reason = await ended;
       log(`session ended: ${reason}`);
       process.stdin.destroy();
+      if (signaled) {
+        output.destroy();
+      } else {
+        // what the port said last must reach ssh before we exit (unless nobody reads any more)
+        await new Promise<void>(resolve => {
+          output.once('error', () => resolve());
+          output.end(resolve);
+        });
+      }
       const normal = [
         'port closed',
         'the local side closed',
