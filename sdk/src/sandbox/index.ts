@@ -4,6 +4,7 @@
  */
 export {
   AwsServiceError,
+  FORWARD,
   startJsonServer,
   type ICallContext,
   type IJsonService,
@@ -12,6 +13,9 @@ export {
 export { freePort, startMoto, type IMotoServer } from './moto.js';
 export { SsmFaults, SsmSandboxState, ssmService } from './ssm-service.js';
 export * from './instances/index.js';
+export * from './sagemaker/index.js';
+export * from './logs/index.js';
+export { JsonUpstream, relay } from './upstream.js';
 export {
   SANDBOX_CREDENTIALS,
   startSandbox,

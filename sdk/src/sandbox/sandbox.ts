@@ -1,5 +1,7 @@
 import { startJsonServer, type IRunningServer } from './aws-json-server.js';
+import { LogsFront, type ILogsFrontOptions } from './logs/index.js';
 import { startMoto, type IMotoServer } from './moto.js';
+import { SageMakerFront, type ISageMakerTimings } from './sagemaker/index.js';
 import { SessionManager, type ISessionManagerOptions } from './sessions.js';
 import { SsmSandboxState, ssmService } from './ssm-service.js';
 
@@ -14,10 +16,14 @@ export interface ISandboxOptions {
   resolveTarget?: ISessionManagerOptions['resolveTarget'];
   /** Keep the real agent's pacing in sessions (default true); false measures our own overhead. */
   pacing?: boolean;
+  /** How long SageMaker transitions take (a stop, an app starting, a deletion). */
+  sagemaker?: ISageMakerTimings;
+  /** How long a Logs Insights query stays Running, and the concurrency quota. */
+  logs?: Pick<ILogsFrontOptions, 'latencyMs' | 'maxConcurrent'>;
 }
 
 export interface ISandbox {
-  /** Base URL of the sandbox's own endpoint (SSM). */
+  /** Base URL of the sandbox's own endpoint (SSM, and the SageMaker and CloudWatch Logs fronts before moto). */
   url: string;
   /** moto, when the sandbox started it. */
   moto?: IMotoServer;
@@ -26,6 +32,10 @@ export interface ISandbox {
   ssm: SsmSandboxState;
   /** Session Manager sessions and their data channels (fault injection: `sessions.faults`). */
   sessions: SessionManager;
+  /** SageMaker jobs and Studio apps the sandbox serves itself; `sagemaker.jobs.finish(…)` ends a job. */
+  sagemaker: SageMakerFront;
+  /** Logs Insights over moto's log events. */
+  logs: LogsFront;
   close(): Promise<void>;
 }
 
@@ -54,13 +64,22 @@ export async function startSandbox(
   });
   const service = ssmService(ssm);
   service.operations = { ...service.operations, ...sessions.operations() };
+  const sagemaker = new SageMakerFront({
+    ...options.sagemaker,
+    upstream: moto?.url,
+    home: { account: options.account ?? '123456789012', region: 'us-east-1' }
+  });
+  const logs = new LogsFront({ ...options.logs, upstream: moto?.url });
   let server: IRunningServer;
   try {
-    server = await startJsonServer([service], {
-      ...options,
-      upgrade: (request, socket, head) =>
-        sessions.handleUpgrade(request, socket, head)
-    });
+    server = await startJsonServer(
+      [service, sagemaker.service(), logs.service()],
+      {
+        ...options,
+        upgrade: (request, socket, head) =>
+          sessions.handleUpgrade(request, socket, head)
+      }
+    );
     base = server.url.replace(/^http/, 'ws');
   } catch (error) {
     await ssm.close();
@@ -71,16 +90,22 @@ export async function startSandbox(
     ? {
         AWS_ENDPOINT_URL_IAM: moto.url,
         AWS_ENDPOINT_URL_STS: moto.url,
-        AWS_ENDPOINT_URL_SAGEMAKER: moto.url,
         AWS_ENDPOINT_URL_S3: moto.url
       }
     : {};
   return {
     url: server.url,
     moto,
-    env: { ...motoEnv, AWS_ENDPOINT_URL_SSM: server.url },
+    env: {
+      ...motoEnv,
+      AWS_ENDPOINT_URL_SSM: server.url,
+      AWS_ENDPOINT_URL_SAGEMAKER: server.url,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: server.url
+    },
     ssm,
     sessions,
+    sagemaker,
+    logs,
     close: async () => {
       sessions.closeAll();
       await server.close();

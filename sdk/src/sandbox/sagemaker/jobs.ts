@@ -1,0 +1,527 @@
+/**
+ * Training, processing and transform jobs that run until told otherwise: moto makes every job Completed at
+ * creation and has no Stop*, so the sandbox keeps jobs itself. A job is InProgress from its creation; a Stop* call
+ * makes it Stopping and, after the clock's stop time, Stopped; the sandbox's control (`advance`, `finish`) moves
+ * it through SecondaryStatus phases and to Completed or Failed.
+ */
+import { AwsServiceError, type ICallContext } from '../aws-json-server.js';
+import { settle, type Clock, type IEvolving } from './clock.js';
+import { listPage } from './listing.js';
+import {
+  NAME_PATTERN,
+  defined,
+  epoch,
+  pick,
+  requiredObject,
+  requiredString,
+  sageMakerArn,
+  scopeKey,
+  scopeOf,
+  validation,
+  type IScope
+} from './shapes.js';
+import { tagsOf, type TagStore } from './tags.js';
+
+export type JobKind = 'training' | 'processing' | 'transform';
+export type JobStatus =
+  'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+export type JobOutcome = 'Completed' | 'Failed' | 'Stopped';
+
+export const JOB_STATUSES: readonly JobStatus[] = [
+  'InProgress',
+  'Completed',
+  'Failed',
+  'Stopping',
+  'Stopped'
+];
+
+/** SecondaryStatus values of a training job that is InProgress. */
+export const RUNNING_PHASES = [
+  'Starting',
+  'Pending',
+  'LaunchingMLInstances',
+  'PreparingTrainingStack',
+  'Downloading',
+  'DownloadingTrainingImage',
+  'Training',
+  'Uploading',
+  'Restarting',
+  'Updating'
+] as const;
+export type RunningPhase = (typeof RUNNING_PHASES)[number];
+
+/** The phases most training jobs pass through, in order. */
+const USUAL_PHASES: readonly string[] = [
+  'Starting',
+  'Downloading',
+  'Training',
+  'Uploading'
+];
+
+const PHASE_MESSAGES: Record<string, string> = {
+  Starting: 'Launching requested ML instances',
+  Pending: 'Waiting for capacity',
+  LaunchingMLInstances: 'Launching requested ML instances',
+  PreparingTrainingStack: 'Preparing the instances for training',
+  Downloading: 'Downloading input data',
+  DownloadingTrainingImage: 'Downloading the training image',
+  Training: 'Training image download completed. Training in progress.',
+  Uploading: 'Uploading generated training model',
+  Restarting: 'Restarting the training job',
+  Updating: 'Updating the training job',
+  Stopping: 'Stopping the training job',
+  Stopped: 'Training job stopped',
+  Completed: 'Training job completed',
+  Failed: 'Training job failed'
+};
+
+interface IKind {
+  /** `Training`, `Processing`, `Transform`: the prefix of operation and member names. */
+  prefix: string;
+  label: string;
+  arnType: string;
+  /** Request members Describe answers with, as given. */
+  echoed: readonly string[];
+  /** Request members that must be objects. */
+  objects: readonly string[];
+  strings: readonly string[];
+}
+
+export const JOB_KINDS: Record<JobKind, IKind> = {
+  training: {
+    prefix: 'Training',
+    label: 'training job',
+    arnType: 'training-job',
+    echoed: [
+      'HyperParameters',
+      'AlgorithmSpecification',
+      'RoleArn',
+      'InputDataConfig',
+      'OutputDataConfig',
+      'ResourceConfig',
+      'VpcConfig',
+      'StoppingCondition',
+      'CheckpointConfig',
+      'DebugHookConfig',
+      'DebugRuleConfigurations',
+      'TensorBoardOutputConfig',
+      'ExperimentConfig',
+      'ProfilerConfig',
+      'ProfilerRuleConfigurations',
+      'Environment',
+      'RetryStrategy',
+      'RemoteDebugConfig',
+      'InfraCheckConfig'
+    ],
+    objects: [
+      'AlgorithmSpecification',
+      'OutputDataConfig',
+      'ResourceConfig',
+      'StoppingCondition'
+    ],
+    strings: ['RoleArn']
+  },
+  processing: {
+    prefix: 'Processing',
+    label: 'processing job',
+    arnType: 'processing-job',
+    echoed: [
+      'ProcessingInputs',
+      'ProcessingOutputConfig',
+      'ProcessingResources',
+      'StoppingCondition',
+      'AppSpecification',
+      'Environment',
+      'NetworkConfig',
+      'RoleArn',
+      'ExperimentConfig'
+    ],
+    objects: ['ProcessingResources', 'AppSpecification'],
+    strings: ['RoleArn']
+  },
+  transform: {
+    prefix: 'Transform',
+    label: 'transform job',
+    arnType: 'transform-job',
+    echoed: [
+      'ModelName',
+      'MaxConcurrentTransforms',
+      'ModelClientConfig',
+      'MaxPayloadInMB',
+      'BatchStrategy',
+      'Environment',
+      'TransformInput',
+      'TransformOutput',
+      'DataCaptureConfig',
+      'TransformResources',
+      'DataProcessing',
+      'ExperimentConfig'
+    ],
+    objects: ['TransformInput', 'TransformOutput', 'TransformResources'],
+    strings: ['ModelName']
+  }
+};
+
+interface ITransition {
+  Status: string;
+  StartTime: number;
+  EndTime?: number;
+  StatusMessage: string;
+}
+
+interface IJob extends IEvolving {
+  kind: JobKind;
+  name: string;
+  arn: string;
+  scope: IScope;
+  request: Record<string, unknown>;
+  status: JobStatus;
+  created: number;
+  modified: number;
+  started?: number;
+  ended?: number;
+  failureReason?: string;
+  /** Training only: SecondaryStatusTransitions, oldest first. */
+  transitions: ITransition[];
+}
+
+function notFound(): AwsServiceError {
+  return validation('Requested resource not found.');
+}
+
+/** The jobs of every account and region, by kind and name. */
+export class JobStore {
+  private readonly jobs = new Map<string, IJob>();
+
+  constructor(
+    private readonly tags: TagStore,
+    private readonly clock: Clock,
+    /** The account and region the control methods act in unless told otherwise. */
+    private readonly home: IScope
+  ) {}
+
+  private static key(scope: IScope, kind: JobKind, name: string): string {
+    return `${scopeKey(scope)}/${kind}/${name}`;
+  }
+
+  private find(scope: IScope, kind: JobKind, name: string): IJob | undefined {
+    const job = this.jobs.get(JobStore.key(scope, kind, name));
+    if (job) {
+      settle(job, this.clock);
+    }
+    return job;
+  }
+
+  private get(scope: IScope, kind: JobKind, name: string): IJob {
+    const job = this.find(scope, kind, name);
+    if (!job) {
+      throw new AwsServiceError(
+        'ResourceNotFound',
+        `Could not find ${JOB_KINDS[kind].label} "${name}".`
+      );
+    }
+    return job;
+  }
+
+  /** Whether the ARN names a job of this store (its tags are then the sandbox's). */
+  owns(arn: string, scope: IScope, type: string, name: string): boolean {
+    const kind = (Object.keys(JOB_KINDS) as JobKind[]).find(
+      candidate => JOB_KINDS[candidate].arnType === type
+    );
+    return kind !== undefined && this.find(scope, kind, name)?.arn === arn;
+  }
+
+  create(
+    kind: JobKind,
+    input: Record<string, unknown>,
+    call: ICallContext
+  ): Record<string, unknown> {
+    const facts = JOB_KINDS[kind];
+    const name = requiredString(input, `${facts.prefix}JobName`, NAME_PATTERN);
+    facts.objects.forEach(member => requiredObject(input, member));
+    facts.strings.forEach(member => requiredString(input, member));
+    const tags = tagsOf(input.Tags);
+    const scope = scopeOf(call);
+    const arn = sageMakerArn(scope, `${facts.arnType}/${name}`);
+    if (this.jobs.has(JobStore.key(scope, kind, name))) {
+      throw new AwsServiceError(
+        'ResourceInUse',
+        `${facts.prefix} job names must be unique within an AWS account and region, and a ${facts.label} with this name already exists (${arn})`
+      );
+    }
+    const now = this.clock.now();
+    const job: IJob = {
+      kind,
+      name,
+      arn,
+      scope,
+      request: pick(input, facts.echoed),
+      status: 'InProgress',
+      created: now,
+      modified: now,
+      transitions:
+        kind === 'training'
+          ? [
+              {
+                Status: 'Starting',
+                StartTime: now,
+                StatusMessage: PHASE_MESSAGES.Starting
+              }
+            ]
+          : []
+    };
+    this.jobs.set(JobStore.key(scope, kind, name), job);
+    this.tags.add(arn, tags);
+    return { [`${facts.prefix}JobArn`]: arn };
+  }
+
+  describe(
+    kind: JobKind,
+    input: Record<string, unknown>,
+    call: ICallContext
+  ): Record<string, unknown> {
+    const prefix = JOB_KINDS[kind].prefix;
+    const name = requiredString(input, `${prefix}JobName`);
+    const job = this.find(scopeOf(call), kind, name);
+    if (!job) {
+      throw notFound();
+    }
+    return describeJob(job);
+  }
+
+  list(
+    kind: JobKind,
+    input: Record<string, unknown>,
+    call: ICallContext
+  ): Record<string, unknown> {
+    const prefix = JOB_KINDS[kind].prefix;
+    const scope = scopeKey(scopeOf(call));
+    const mine = [...this.jobs.values()].filter(
+      job => job.kind === kind && scopeKey(job.scope) === scope
+    );
+    mine.forEach(job => settle(job, this.clock));
+    const page = listPage(
+      mine,
+      input,
+      {
+        nameContains: 'NameContains',
+        statusEquals: { member: 'StatusEquals', values: JOB_STATUSES },
+        sortBy: ['CreationTime', 'Name', 'Status']
+      },
+      job => ({
+        name: job.name,
+        status: job.status,
+        created: job.created,
+        modified: job.modified
+      })
+    );
+    return defined({
+      [`${prefix}JobSummaries`]: page.items.map(summarize),
+      NextToken: page.nextToken
+    });
+  }
+
+  /** Stop*: InProgress → Stopping, and Stopped once the clock's stop time has passed. */
+  stop(
+    kind: JobKind,
+    input: Record<string, unknown>,
+    call: ICallContext
+  ): Record<string, unknown> {
+    const facts = JOB_KINDS[kind];
+    const job = this.get(
+      scopeOf(call),
+      kind,
+      requiredString(input, `${facts.prefix}JobName`)
+    );
+    if (job.status === 'Stopping') {
+      return {};
+    }
+    if (job.status !== 'InProgress') {
+      throw validation(
+        `The request was rejected because the ${facts.label} is in status ${job.status}.`
+      );
+    }
+    const now = this.clock.now();
+    this.enter(job, 'Stopping', now);
+    job.pending = {
+      at: now + this.clock.stopMs,
+      apply: at => this.end(job, 'Stopped', at)
+    };
+    return {};
+  }
+
+  /**
+   * Control: moves an InProgress job on. A training job goes through the usual SecondaryStatus phases up to
+   * `phase` (default Training); a processing or transform job gets its start time.
+   */
+  advance(
+    kind: JobKind,
+    name: string,
+    options: { phase?: RunningPhase; scope?: IScope } = {}
+  ): void {
+    const phase = options.phase ?? 'Training';
+    const job = this.get(options.scope ?? this.home, kind, name);
+    if (job.status !== 'InProgress') {
+      throw validation(
+        `the ${JOB_KINDS[kind].label} ${name} is ${job.status}, not InProgress`
+      );
+    }
+    const now = this.clock.now();
+    if (kind === 'training') {
+      const current = job.transitions[job.transitions.length - 1]?.Status;
+      const from = USUAL_PHASES.indexOf(current);
+      const to = USUAL_PHASES.indexOf(phase);
+      const steps =
+        from >= 0 && to > from ? USUAL_PHASES.slice(from + 1, to + 1) : [phase];
+      steps.forEach(step => this.enter(job, step, now));
+      if (phase !== 'Starting' && phase !== 'Pending') {
+        job.started ??= now;
+      }
+    } else {
+      job.started ??= now;
+      job.modified = now;
+    }
+  }
+
+  /** Control: ends an InProgress (or Stopping) job as Completed, Failed (with the reason) or Stopped. */
+  finish(
+    kind: JobKind,
+    name: string,
+    outcome: JobOutcome,
+    options: { failureReason?: string; scope?: IScope } = {}
+  ): void {
+    const scope = options.scope ?? this.home;
+    const job = this.get(scope, kind, name);
+    if (job.status !== 'InProgress' && job.status !== 'Stopping') {
+      throw validation(
+        `the ${JOB_KINDS[kind].label} ${name} has already ended (${job.status})`
+      );
+    }
+    job.pending = undefined;
+    const now = this.clock.now();
+    if (outcome === 'Completed' && job.status === 'InProgress') {
+      this.advance(kind, name, {
+        scope,
+        phase: kind === 'training' ? 'Uploading' : 'Training'
+      });
+    }
+    if (outcome === 'Failed') {
+      job.failureReason =
+        options.failureReason ?? 'AlgorithmError: the sandbox failed this job';
+    }
+    this.end(job, outcome, now);
+  }
+
+  /** Applies every pending stop now. */
+  settleAll(): void {
+    this.jobs.forEach(job => settle(job, this.clock, true));
+  }
+
+  private enter(job: IJob, status: string, at: number): void {
+    if (status === 'Stopping') {
+      job.status = 'Stopping';
+    }
+    job.modified = at;
+    if (job.kind !== 'training') {
+      return;
+    }
+    const last = job.transitions[job.transitions.length - 1];
+    if (last && last.EndTime === undefined) {
+      last.EndTime = at;
+    }
+    job.transitions.push({
+      Status: status,
+      StartTime: at,
+      StatusMessage: PHASE_MESSAGES[status] ?? status
+    });
+  }
+
+  private end(job: IJob, outcome: JobOutcome, at: number): void {
+    this.enter(job, outcome, at);
+    const last = job.transitions[job.transitions.length - 1];
+    if (last) {
+      last.EndTime = at;
+    }
+    job.status = outcome;
+    job.ended = at;
+  }
+}
+
+function describeJob(job: IJob): Record<string, unknown> {
+  const prefix = JOB_KINDS[job.kind].prefix;
+  const times = {
+    CreationTime: epoch(job.created),
+    [`${prefix}StartTime`]:
+      job.started === undefined ? undefined : epoch(job.started),
+    [`${prefix}EndTime`]: job.ended === undefined ? undefined : epoch(job.ended)
+  };
+  const common = {
+    [`${prefix}JobName`]: job.name,
+    [`${prefix}JobArn`]: job.arn,
+    [`${prefix}JobStatus`]: job.status,
+    FailureReason: job.failureReason
+  };
+  if (job.kind === 'transform') {
+    return defined({ ...common, ...job.request, ...times });
+  }
+  if (job.kind === 'processing') {
+    return defined({
+      ...job.request,
+      ...common,
+      ...times,
+      LastModifiedTime: epoch(job.modified)
+    });
+  }
+  const seconds =
+    job.started !== undefined && job.ended !== undefined
+      ? Math.max(0, Math.round((job.ended - job.started) / 1000))
+      : undefined;
+  const output = job.request.OutputDataConfig as
+    { S3OutputPath?: unknown } | undefined;
+  return defined({
+    ...common,
+    ModelArtifacts:
+      job.status === 'Completed'
+        ? {
+            S3ModelArtifacts: `${String(output?.S3OutputPath ?? '').replace(/\/$/, '')}/${job.name}/output/model.tar.gz`
+          }
+        : undefined,
+    SecondaryStatus: job.transitions[job.transitions.length - 1]?.Status,
+    EnableNetworkIsolation: false,
+    EnableInterContainerTrafficEncryption: false,
+    EnableManagedSpotTraining: false,
+    ...job.request,
+    ...times,
+    LastModifiedTime: epoch(job.modified),
+    SecondaryStatusTransitions: job.transitions.map(transition =>
+      defined({
+        ...transition,
+        StartTime: epoch(transition.StartTime),
+        EndTime:
+          transition.EndTime === undefined
+            ? undefined
+            : epoch(transition.EndTime)
+      })
+    ),
+    TrainingTimeInSeconds: seconds,
+    BillableTimeInSeconds: seconds
+  });
+}
+
+function summarize(job: IJob): Record<string, unknown> {
+  const prefix = JOB_KINDS[job.kind].prefix;
+  return defined({
+    [`${prefix}JobName`]: job.name,
+    [`${prefix}JobArn`]: job.arn,
+    CreationTime: epoch(job.created),
+    [`${prefix}EndTime`]:
+      job.ended === undefined ? undefined : epoch(job.ended),
+    LastModifiedTime: epoch(job.modified),
+    [`${prefix}JobStatus`]: job.status,
+    SecondaryStatus:
+      job.kind === 'training'
+        ? job.transitions[job.transitions.length - 1]?.Status
+        : undefined,
+    FailureReason: job.kind === 'training' ? undefined : job.failureReason
+  });
+}
