@@ -31,6 +31,8 @@ export interface ISandboxState {
     kind: string;
     owner: string;
     node: number;
+    /** The SageMaker resource behind the instance, when the sandbox created it. */
+    resourceArn?: string;
   }>;
   /** A private key the demo instances' sshd accept, if the sandbox made demo instances. */
   identityFile?: string;

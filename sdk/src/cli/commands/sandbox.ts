@@ -36,6 +36,21 @@ function printState(out: IOutput, state: ISandboxState): void {
       `  ${instance.instanceId}  ${instance.kind.padEnd(10)} ${instance.name} (node ${instance.node}${instance.owner ? `, owner ${instance.owner}` : ''})`
     );
   }
+  const endpoint = state.instances.find(
+    instance => instance.kind === 'inference' && instance.resourceArn
+  );
+  if (endpoint) {
+    const domain = /:app\/([^/]+)\//.exec(
+      state.instances.find(instance => instance.kind === 'studio')
+        ?.resourceArn ?? ''
+    )?.[1];
+    out.line(
+      `SageMaker behind them: the jobs InProgress, the notebook instance, the endpoint and the Studio apps${domain ? ` (domain ${domain})` : ''} InService;`
+    );
+    out.line(
+      `  the endpoint's instance is in the log group /aws/sagemaker/Endpoints/${endpoint.name} (Logs Insights)`
+    );
+  }
   if (state.identityFile) {
     out.line(
       `Demo instances accept ${state.user}@ with the key ${state.identityFile}, e.g.:`
@@ -78,19 +93,30 @@ async function runForeground(flags: IUpFlags): Promise<void> {
   const fleet =
     flags.demo === false
       ? undefined
-      : await createDemoFleet(sandbox.ssm.instances);
+      : await createDemoFleet(sandbox.ssm.instances, {
+          cloud: sandbox.moto
+            ? { url: sandbox.url, sagemaker: sandbox.sagemaker }
+            : undefined
+        });
   const state: ISandboxState = {
     pid: process.pid,
     url: sandbox.url,
     motoUrl: sandbox.moto?.url,
-    env: { ...SANDBOX_CREDENTIALS, AWS_REGION: 'us-east-1', ...sandbox.env },
+    // AWS_DEFAULT_REGION too: the AWS CLI v1 reads only that one
+    env: {
+      ...SANDBOX_CREDENTIALS,
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      ...sandbox.env
+    },
     instances: (fleet?.instances ?? []).map(
-      ({ instanceId, name, kind, owner, node }) => ({
+      ({ instanceId, name, kind, owner, node, resourceArn }) => ({
         instanceId,
         name,
         kind,
         owner: owner ?? '',
-        node
+        node,
+        ...(fleet?.resources ? { resourceArn } : {})
       })
     ),
     identityFile: fleet?.identityFile,
@@ -145,7 +171,7 @@ export function registerSandboxCommand(program: Command): void {
   sandbox
     .command('up')
     .description(
-      'start the sandbox (SSM service settings, moto for IAM/STS/SageMaker/S3) and print how to use it'
+      'start the sandbox (SSM, SageMaker jobs and Studio apps, Logs Insights; moto behind it for IAM/STS/S3 and the rest) and print how to use it'
     )
     .option(
       '--port <port>',

@@ -2,12 +2,23 @@
  * The demo fleet: one managed instance per kind of SageMaker target, tagged as the original project's
  * `sm-init-ssm` tags its activations (SSHOwner, SSHCreator, SSHTimestamp, SSHResourceName, SSHResourceArn), an
  * untagged endpoint instance (endpoints register without tags), a two-node training job, and one instance owned
- * by another user. Every demo instance's sshd accepts the demo key for root from the start.
+ * by another user. Every demo instance's sshd accepts the demo key for root from the start. Given the sandbox's
+ * endpoint (`cloud`), the SageMaker resources behind the instances exist too, with the ARNs the tags name, and
+ * each container's registration line is in its CloudWatch log stream.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import {
+  createDemoResources,
+  registrationLine,
+  writeDemoLogs,
+  type IDemoCloud,
+  type IDemoLog,
+  type IDemoResources
+} from '../sagemaker/demo-resources.js';
 import type { InstanceRegistry } from './registry.js';
 
 const run = promisify(execFile);
@@ -26,6 +37,8 @@ export interface IDemoInstance {
   node: number;
   /** The instance's sshd port on 127.0.0.1. */
   sshPort?: number;
+  /** The SageMaker resource the instance runs in (its SSHResourceArn tag, when tagged). */
+  resourceArn?: string;
 }
 
 export interface IDemoFleet {
@@ -33,6 +46,8 @@ export interface IDemoFleet {
   /** Private key (ed25519, mode 0600) that every demo instance accepts for root. */
   identityFile: string;
   publicKey: string;
+  /** The SageMaker resources behind the instances, when the fleet was given a cloud. */
+  resources?: IDemoResources;
 }
 
 export interface IDemoFleetOptions {
@@ -49,6 +64,8 @@ export interface IDemoFleetOptions {
   userProfile?: string;
   /** Start hosts (sshd) for the instances; default true. */
   hosts?: boolean;
+  /** The sandbox's endpoint and SageMaker front: create the SageMaker resources and log lines too. */
+  cloud?: IDemoCloud;
 }
 
 interface ISpec {
@@ -90,6 +107,22 @@ export async function createDemoFleet(
   const publicKey = readFileSync(`${identityFile}.pub`, 'utf8').trim();
 
   const kernelGateway = 'datascience-1-0-ml-t3-medium-demo';
+  const resources = options.cloud
+    ? await createDemoResources(options.cloud, {
+        account,
+        region,
+        training: 'ssh-training-demo',
+        processing: 'ssh-processing-demo',
+        transform: 'ssh-transform-demo',
+        notebook: 'ssh-notebook-demo',
+        endpoint: 'ssh-endpoint-demo',
+        otherTraining: 'bob-training-job',
+        domainName: 'ssh-demo',
+        userProfile,
+        kernelGateway
+      })
+    : undefined;
+  const domain = resources?.domainId ?? domainId;
   const specs: ISpec[] = [
     {
       name: 'ssh-training-demo',
@@ -125,7 +158,7 @@ export async function createDemoFleet(
       name: kernelGateway,
       kind: 'studio',
       node: 0,
-      arnResource: `app/${domainId}/${userProfile}/KernelGateway/${kernelGateway}`
+      arnResource: `app/${domain}/${userProfile}/KernelGateway/${kernelGateway}`
     },
     { name: 'ssh-endpoint-demo', kind: 'inference', node: 0 },
     {
@@ -140,16 +173,17 @@ export async function createDemoFleet(
   const launched = await Promise.all(
     specs.map(async spec => {
       const specOwner = spec.arnResource ? (spec.owner ?? owner) : undefined;
+      const resourceArn =
+        resources?.arns[spec.name] ??
+        (spec.arnResource &&
+          `arn:aws:sagemaker:${region}:${account}:${spec.arnResource}`);
       const tags: [string, string][] = spec.arnResource
         ? [
             ['SSHOwner', specOwner ?? owner],
             ['SSHCreator', creator],
             ['SSHTimestamp', String(now - spec.node)],
             ['SSHResourceName', spec.name],
-            [
-              'SSHResourceArn',
-              `arn:aws:sagemaker:${region}:${account}:${spec.arnResource}`
-            ]
+            ['SSHResourceArn', resourceArn as string]
           ]
         : [];
       const instance = await registry.launch({
@@ -168,10 +202,62 @@ export async function createDemoFleet(
         kind: spec.kind,
         owner: specOwner,
         node: spec.node,
-        sshPort: instance.host?.sshPort
+        sshPort: instance.host?.sshPort,
+        resourceArn
       };
       return demo;
     })
   );
-  return { instances: launched, identityFile, publicKey };
+  if (options.cloud) {
+    await writeDemoLogs(
+      options.cloud,
+      region,
+      launched.map(instance => demoLog(instance, domain, userProfile))
+    );
+  }
+  return { instances: launched, identityFile, publicKey, resources };
+}
+
+/** Where SageMaker puts the container's output, and what the original project's setup prints there. */
+function demoLog(
+  instance: IDemoInstance,
+  domainId: string,
+  userProfile: string
+): IDemoLog {
+  const ec2 = `i-0${randomBytes(8).toString('hex')}`;
+  const started = Math.floor(Date.now() / 1000);
+  const place: Record<DemoKind, [string, string]> = {
+    training: [
+      '/aws/sagemaker/TrainingJobs',
+      `${instance.name}/algo-${instance.node + 1}-${started}`
+    ],
+    processing: [
+      '/aws/sagemaker/ProcessingJobs',
+      `${instance.name}/algo-1-${started}`
+    ],
+    transform: ['/aws/sagemaker/TransformJobs', `${instance.name}/${ec2}`],
+    inference: [
+      `/aws/sagemaker/Endpoints/${instance.name}`,
+      `AllTraffic/${ec2}`
+    ],
+    notebook: [
+      '/aws/sagemaker/NotebookInstances',
+      `${instance.name}/LifecycleConfigOnStart`
+    ],
+    studio: [
+      '/aws/sagemaker/studio',
+      `${domainId}/${userProfile}/KernelGateway/${instance.name}`
+    ]
+  };
+  const [group, stream] = place[instance.kind];
+  return {
+    group,
+    stream,
+    lines: [
+      'Installing SSM agent and SSH server (sagemaker-ssh-helper)',
+      'Creating SSM activation with registration limit 1',
+      registrationLine(instance.instanceId),
+      'SSH server listening, waiting for connections'
+    ]
+  };
 }
