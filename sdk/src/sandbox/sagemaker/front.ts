@@ -119,15 +119,15 @@ export class SageMakerFront {
       DeleteApp: (input, call) => studio.deleteApp(input, call),
       DeleteDomain: (input, call) => {
         const domainId = requiredString(input, 'DomainId');
-        const members = studio.listOwners(
-          'user-profile',
-          { DomainIdEquals: domainId, MaxResults: 1 },
-          call
-        ).UserProfiles as unknown[];
-        if (members.length > 0) {
+        const query = { DomainIdEquals: domainId, MaxResults: 1 };
+        const profiles = studio.listOwners('user-profile', query, call)
+          .UserProfiles as unknown[];
+        const spaces = studio.listOwners('space', query, call)
+          .Spaces as unknown[];
+        if (profiles.length + spaces.length > 0) {
           throw new AwsServiceError(
             'ResourceInUse',
-            `Domain [${domainId}] has user profiles; delete them first.`
+            `Domain [${domainId}] has user profiles or spaces; delete them first.`
           );
         }
         return FORWARD;
