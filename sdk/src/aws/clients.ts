@@ -3,13 +3,13 @@
  * endpoints come from the SDK's own resolution, which honours `AWS_ENDPOINT_URL_<SERVICE>` (that is how the
  * sandbox and the tests point us at local servers — there is no test-only code path).
  */
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { UsageError } from '../errors.js';
 import { assertRegion } from './regions.js';
+import { credentialProviders, iamSdk, ssmSdk, stsSdk } from './sdk.js';
 
 export interface IAwsOptions {
   /** Region for regional services; falls back to AWS_REGION / AWS_DEFAULT_REGION / the profile's region. */
@@ -40,25 +40,26 @@ export class AwsClients {
   }
 
   iam(): IAMClient {
-    return this.client('iam', IAMClient, this.region);
+    return this.client('iam', () => iamSdk().IAMClient, this.region);
   }
 
   sts(): STSClient {
-    return this.client('sts', STSClient, this.region);
+    return this.client('sts', () => stsSdk().STSClient, this.region);
   }
 
   ssm(region = this.region): SSMClient {
-    return this.client('ssm', SSMClient, region);
+    return this.client('ssm', () => ssmSdk().SSMClient, region);
   }
 
   private client<T>(
     service: string,
-    ctor: ClientConstructor<T>,
+    loadConstructor: () => ClientConstructor<T>,
     region: string
   ): T {
     const key = `${service}:${region}`;
     let client = this.cache.get(key) as T | undefined;
     if (client === undefined) {
+      const ctor = loadConstructor();
       client = new ctor({
         region,
         credentials: this.credentials,
@@ -82,7 +83,8 @@ function retryConfig(): { retryMode?: string } {
 export async function resolveRegion(options: IAwsOptions): Promise<string> {
   let region = options.region;
   if (region === undefined) {
-    const probe = new STSClient(
+    // any client resolves the region the same way; SSM is the one every connection loads anyway
+    const probe = new (ssmSdk().SSMClient)(
       options.profile ? { profile: options.profile } : {}
     );
     region = await probe.config.region().catch(() => undefined);
@@ -106,7 +108,7 @@ export async function createAwsClients(
   options: IAwsOptions = {}
 ): Promise<AwsClients> {
   const region = await resolveRegion(options);
-  const chain = fromNodeProviderChain(
+  const chain = credentialProviders().fromNodeProviderChain(
     options.profile ? { profile: options.profile } : {}
   );
   return new AwsClients(region, chain);

@@ -1,4 +1,7 @@
-import { partition as partitionOfRegion } from '@aws-sdk/core/client';
+import { coreClientSdk } from './sdk.js';
+
+const partitionOfRegion = (region: string): unknown =>
+  coreClientSdk().partition(region);
 import { UsageError } from '../errors.js';
 
 /**

@@ -15,6 +15,7 @@ import {
   PayloadType
 } from '../ssm/message.js';
 import { encodeChannelClosed } from '../ssm/payloads.js';
+import { corkUntilNextTick } from '../ssm/ws-transport.js';
 import { PortAgent } from './agent/port-agent.js';
 import {
   AwsServiceError,
@@ -317,10 +318,12 @@ export class SessionManager {
   private toClient(session: ISession, frame: Buffer): void {
     const client = session.client;
     if (client && client.readyState === WebSocket.OPEN) {
-      session.toClient.pass(
-        frame,
-        bytes => client.readyState === WebSocket.OPEN && client.send(bytes)
-      );
+      session.toClient.pass(frame, bytes => {
+        if (client.readyState === WebSocket.OPEN) {
+          corkUntilNextTick(client);
+          client.send(bytes);
+        }
+      });
     }
   }
 

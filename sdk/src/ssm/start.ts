@@ -2,13 +2,9 @@
  * Starting Session Manager port sessions through `ssm:StartSession` and opening their data channel, with
  * ResumeSession and TerminateSession wired in, and AWS's errors turned into one-line messages.
  */
-import {
-  ResumeSessionCommand,
-  StartSessionCommand,
-  TerminateSessionCommand
-} from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../aws/clients.js';
 import { describeAwsError, errorName } from '../aws/errors.js';
+import { ssmSdk } from '../aws/sdk.js';
 import { OperationError, UsageError } from '../errors.js';
 import {
   DataChannelSession,
@@ -55,6 +51,8 @@ export async function startPortSession(
   > = {}
 ): Promise<DataChannelSession> {
   const ssm = clients.ssm();
+  const { ResumeSessionCommand, StartSessionCommand, TerminateSessionCommand } =
+    ssmSdk();
   const parameters = Object.fromEntries(
     Object.entries(request.parameters ?? {}).map(([key, value]) => [
       key,

@@ -4,11 +4,12 @@
  * already presigned), sends the open message with the token, then carries binary frames. Keeps the socket alive
  * with pings and reports the close code, so the session layer can resume.
  */
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { signatureV4Sdk } from '../aws/sdk.js';
 
 /** The JSON text frame that opens a data channel (reference §2). */
 export interface IOpenDataChannelMessage {
@@ -80,7 +81,7 @@ export async function upgradeHeaders(
   if (!options.credentials || !options.region || isPresigned(url)) {
     return {};
   }
-  const signer = new SignatureV4({
+  const signer = new (signatureV4Sdk().SignatureV4)({
     service: 'ssmmessages',
     region: options.region,
     credentials: options.credentials,
@@ -104,6 +105,24 @@ export async function upgradeHeaders(
     }
   }
   return headers;
+}
+
+/** The TCP socket under a `ws` WebSocket (ws keeps it as `_socket`, without a public accessor). */
+function rawSocket(socket: WebSocket): Socket | undefined {
+  return (socket as unknown as { _socket?: Socket })._socket;
+}
+
+/**
+ * Holds the WebSocket's TCP writes until the end of the current tick, so that the frames sent while handling one
+ * read (an ack per message received, a burst of messages cut from one chunk) leave in one writev instead of a
+ * system call each.
+ */
+export function corkUntilNextTick(socket: WebSocket): void {
+  const tcp = rawSocket(socket);
+  if (tcp && tcp.writableCorked === 0) {
+    tcp.cork();
+    process.nextTick(() => tcp.uncork());
+  }
 }
 
 /**
@@ -188,13 +207,16 @@ export class DataChannelTransport extends EventEmitter {
     if (!this.isOpen) {
       return false;
     }
-    this.socket.send(frame, { binary: true }, () => this.checkDrain());
+    corkUntilNextTick(this.socket);
+    this.socket.send(frame, { binary: true }, this.afterSend);
     if (this.socket.bufferedAmount > DataChannelTransport.HIGH_WATER_BYTES) {
       this.waitingForDrain = true;
       return false;
     }
     return true;
   }
+
+  private readonly afterSend = (): void => this.checkDrain();
 
   private checkDrain(): void {
     if (

@@ -116,7 +116,8 @@ export function registerProxyCommand(program: Command): void {
         'the local side closed',
         'closed by the client'
       ];
-      if (!normal.includes(reason)) {
+      // once we asked the session to end, however it ended (the agent's channel_closed may win) is normal
+      if (!session.endedByClient && !normal.includes(reason)) {
         process.stderr.write(`sm-ssh proxy: the session ended: ${reason}\n`);
         process.exitCode = 1;
       }
