@@ -2,7 +2,8 @@
 // client's alone (the sandbox and its agents run in the benchmark's process). Reads a JSON spec from argv[2],
 // prints one JSON result line. The AWS endpoints and fake credentials come from the environment.
 import { connect } from 'node:net';
-import { createAwsClients, ssm } from '../dist/index.js';
+import { createAwsClients } from '../dist/aws/index.js';
+import * as ssm from '../dist/ssm/index.js';
 
 const spec = JSON.parse(process.argv[2]);
 const clients = await createAwsClients();
