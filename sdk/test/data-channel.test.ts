@@ -147,6 +147,27 @@ describe('data channel through the sandbox', () => {
     await session.close();
   });
 
+  it('announces the port-forwarding properties of the document, localPortNumber included (the plugin listens on it)', async () => {
+    const started = await ssm.send(
+      new StartSessionCommand({
+        Target: 'mi-0123456789abcdef0',
+        DocumentName: 'AWS-StartPortForwardingSession',
+        Parameters: { portNumber: ['7'], localPortNumber: ['45555'] }
+      })
+    );
+    const session = await DataChannelSession.open({
+      sessionId: started.SessionId as string,
+      streamUrl: started.StreamUrl as string,
+      tokenValue: started.TokenValue as string
+    });
+    expect(session.properties).toEqual({
+      portNumber: '7',
+      type: 'LocalPortForwarding',
+      localPortNumber: '45555'
+    });
+    await session.close();
+  });
+
   it('resumes when the service closes its WebSocket with 1000 "Bye" at the end of its lifetime', async () => {
     sandbox.sessions.webSocketLifetimeMs = 150;
     const session = await openSession();

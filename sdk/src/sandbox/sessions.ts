@@ -61,17 +61,20 @@ const DOCUMENTS: Record<string, IDocumentSpec> = {
   'AWS-StartSSHSession': {
     properties: p => ({ portNumber: p.portNumber ?? '22' })
   },
+  // the plugin reads the port it listens on from localPortNumber of these properties, not from its arguments
   'AWS-StartPortForwardingSession': {
     properties: p => ({
       portNumber: p.portNumber ?? '80',
-      type: 'LocalPortForwarding'
+      type: 'LocalPortForwarding',
+      localPortNumber: p.localPortNumber ?? '0'
     })
   },
   'AWS-StartPortForwardingSessionToRemoteHost': {
     properties: p => ({
       host: p.host ?? '',
       portNumber: p.portNumber ?? '80',
-      type: 'LocalPortForwarding'
+      type: 'LocalPortForwarding',
+      localPortNumber: p.localPortNumber ?? '0'
     })
   }
 };

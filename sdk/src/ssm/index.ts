@@ -128,6 +128,8 @@ export {
 export {
   HIGH_WATER_BYTES,
   MuxStreams,
+  SMUX_KEEPALIVE,
+  type IMuxKeepAlive,
   type IMuxTransport
 } from './mux-streams.js';
 export { openPortStreams } from './port-streams.js';

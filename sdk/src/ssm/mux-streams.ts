@@ -17,6 +17,19 @@ export interface IMuxTransport {
   resumeInput(): void;
 }
 
+/** smux keep-alive as xtaci's defaults run it, for peers that still expect it. */
+export interface IMuxKeepAlive {
+  /** Send a NOP this often (xtaci: 10 s). */
+  intervalMs: number;
+  /** Close the mux when nothing arrived for this long (xtaci: 30 s). */
+  timeoutMs: number;
+}
+
+export const SMUX_KEEPALIVE: IMuxKeepAlive = {
+  intervalMs: 10_000,
+  timeoutMs: 30_000
+};
+
 /** Bytes queued for the data channel before stream writes wait. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 /** Largest payload handed to the data channel at once (one smux frame and its header fit). */
@@ -41,9 +54,12 @@ export class MuxStreams extends EventEmitter {
   private readonly waitingWriters: Array<() => void> = [];
   private closed = false;
 
+  private keepAliveTimer?: NodeJS.Timeout;
+
   constructor(
     private readonly transport: IMuxTransport,
-    role: 'client' | 'server'
+    role: 'client' | 'server',
+    keepAlive?: IMuxKeepAlive
   ) {
     super();
     this.mux = new SmuxSession(
@@ -56,6 +72,30 @@ export class MuxStreams extends EventEmitter {
       },
       { role }
     );
+    if (keepAlive) {
+      this.startKeepAlive(keepAlive);
+    }
+  }
+
+  private startKeepAlive({ intervalMs, timeoutMs }: IMuxKeepAlive): void {
+    let framesSeen = this.mux.stats.framesIn;
+    let silentSince = Date.now();
+    this.keepAliveTimer = setInterval(() => {
+      const frames = this.mux.stats.framesIn;
+      if (frames !== framesSeen) {
+        framesSeen = frames;
+        silentSince = Date.now();
+      } else if (Date.now() - silentSince >= timeoutMs) {
+        const error = new Error(
+          `the peer sent nothing for ${timeoutMs / 1000} s (smux keep-alive)`
+        );
+        this.close(error);
+        this.emit('error', error);
+        return;
+      }
+      this.mux.sendNop();
+    }, intervalMs);
+    this.keepAliveTimer.unref();
   }
 
   /** Bytes from the peer, in order. */
@@ -210,6 +250,7 @@ export class MuxStreams extends EventEmitter {
       return;
     }
     this.closed = true;
+    clearInterval(this.keepAliveTimer);
     this.mux.close();
     for (const state of this.streams.values()) {
       state.duplex.destroy(error);

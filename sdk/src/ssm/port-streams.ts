@@ -1,5 +1,5 @@
 import { OperationError } from '../errors.js';
-import { MuxStreams } from './mux-streams.js';
+import { MuxStreams, SMUX_KEEPALIVE } from './mux-streams.js';
 import { AgentFeatureVersion, compareVersions } from './payloads.js';
 import type { DataChannelSession } from './session.js';
 
@@ -25,15 +25,26 @@ export function openPortStreams(session: DataChannelSession): MuxStreams {
       'update amazon-ssm-agent to 3.0.222.0 or newer'
     );
   }
+  // agents up to 3.1.1511.0 run smux keep-alive and close a silent session; the plugin keeps it up for them too
+  const keepAlive =
+    compareVersions(
+      session.agentVersion,
+      AgentFeatureVersion.SmuxKeepAliveDisabled
+    ) <= 0
+      ? SMUX_KEEPALIVE
+      : undefined;
   const streams = new MuxStreams(
     {
       send: bytes => session.write(bytes),
       pauseInput: () => session.pauseDelivery(),
       resumeInput: () => session.resumeDelivery()
     },
-    'client'
+    'client',
+    keepAlive
   );
   session.on('data', (chunk: Buffer) => streams.receive(chunk));
+  // a broken mux or a silent keep-alive peer: the streams are already ended with the error, end the session too
+  streams.on('error', (error: Error) => void session.close(error.message));
   session.once('close', (reason: string) =>
     streams.close(
       session.endedByClient

@@ -178,6 +178,19 @@ describe('ReliableChannel: receiving', () => {
     expect(h.delivered.map(m => m.sequenceNumber)).toEqual([0, 1, 2]);
   });
 
+  it('refuses delivery before the port exists: the in-order message stays unacked, later ones are buffered', () => {
+    const h = harness();
+    h.channel.refuseDelivery();
+    h.channel.receiveFrame(peerMessage(0), 0);
+    h.channel.receiveFrame(peerMessage(1), 0);
+    expect(acksOf(h)).toEqual([1]);
+    expect(h.channel.stats.notReady).toBe(1);
+    h.channel.acceptDelivery();
+    expect(h.delivered).toEqual([]);
+    h.channel.receiveFrame(peerMessage(0), 0);
+    expect(h.delivered.map(m => m.sequenceNumber)).toEqual([0, 1]);
+  });
+
   it('bounds the reorder buffer by bytes: an out-of-order message beyond it is dropped unacked', () => {
     const h = harness({ incomingBytes: 2 });
     h.channel.receiveFrame(peerMessage(1), 0);

@@ -151,6 +151,7 @@ export class ReliableChannel {
   private paused = false;
   private connected = true;
   private held = false;
+  private refusing = false;
   private closed = false;
   private windowFull = false;
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -418,9 +419,9 @@ export class ReliableChannel {
   }
 
   /**
-   * Not ready to consume: in-order peer messages are dropped unacked (the
-   * peer resends them), out-of-order ones are still buffered and acked.
-   * This is what AWS's parties do before their port stream exists.
+   * The reader is slow (backpressure): stop delivering; peer messages are
+   * kept and acked while `incomingBytes` has room, then dropped unacked so
+   * the peer's window stops it.
    */
   holdDelivery(): void {
     this.held = true;
@@ -430,6 +431,23 @@ export class ReliableChannel {
   releaseDelivery(): void {
     this.held = false;
     this.drainReorder();
+  }
+
+  /**
+   * Not ready to consume at all: the next in-order peer message is dropped
+   * unacked (the peer resends it), out-of-order ones are still buffered and
+   * acked. This is what AWS's agent does before its port connection exists
+   * (ErrHandlerNotReady), and what makes the plugin resend at start-up.
+   */
+  refuseDelivery(): void {
+    this.refusing = true;
+    this.held = true;
+  }
+
+  /** Ends {@link refuseDelivery}: deliver what the reorder buffer holds. */
+  acceptDelivery(): void {
+    this.refusing = false;
+    this.releaseDelivery();
   }
 
   /** Stops everything; waiters of {@link whenCanSend} are rejected. */
@@ -552,6 +570,8 @@ export class ReliableChannel {
       this.counters.delivered++;
       this.sink.deliver(message);
       this.drainReorder();
+    } else if (seq === this.expectedSeq && this.refusing) {
+      this.counters.notReady++;
     } else if (seq >= this.expectedSeq) {
       // out of order, or in order while the reader is not ready: keep it (and ack it) while the buffer has room
       if (this.reorder.has(seq)) {

@@ -9,9 +9,10 @@
  * consumed). Senders cut PSH data at 32768 bytes. Frames span data-channel
  * messages arbitrarily.
  *
- * Keep-alive: off. The agent disables it for ClientVersion > 1.2.331.0 and
- * the plugin for agents > 3.1.1511.0, so we never send NOP; NOPs received
- * are accepted and ignored.
+ * Keep-alive: the agent disables it for ClientVersion > 1.2.331.0 and the
+ * plugin for agents > 3.1.1511.0; with older peers both send a NOP every
+ * 10 s and close a session silent for 30 s ({@link SmuxSession.sendNop},
+ * driven by the layer above). NOPs received are counted and ignored.
  *
  * Backpressure: v1 has no per-stream flow control (no UPD frames; that is
  * v2). Like xtaci, which stops reading its connection while the session's
@@ -311,6 +312,12 @@ export class SmuxSession {
       frame: (cmd, sid) => this.onFrame(cmd, sid),
       data: (sid, chunk) => this.onData(sid, chunk)
     });
+  }
+
+  /** Sends a keep-alive NOP (stream id 0). */
+  sendNop(): void {
+    this.assertOpen();
+    this.sink.transmit(encodeSmuxHeader(SmuxCommand.NOP, 0));
   }
 
   /** Opens a stream: sends SYN, returns its id. */

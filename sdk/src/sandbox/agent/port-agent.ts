@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MuxStreams } from '../../ssm/mux-streams.js';
+import { MuxStreams, SMUX_KEEPALIVE } from '../../ssm/mux-streams.js';
 import {
   FlagValue,
   MessageFlags,
@@ -195,17 +195,25 @@ export class PortAgent {
         ClientFeatureVersion.TcpMultiplexing
       ) >= 0
     ) {
-      this.serveMultiplexed();
+      this.serveMultiplexed(response.ClientVersion);
       return;
     }
     this.state = 'connecting';
-    this.channel.holdDelivery();
+    this.channel.refuseDelivery();
     this.dial();
   }
 
   /** smux server over the channel: every stream the client opens is a new TCP connection to the port. */
-  private serveMultiplexed(): void {
+  private serveMultiplexed(clientVersion: string): void {
     this.state = 'connected';
+    // like the agent, keep smux keep-alive on for clients that still run it (up to 1.2.331.0)
+    const keepAlive =
+      compareVersions(
+        clientVersion,
+        ClientFeatureVersion.SmuxKeepAliveDisabled
+      ) <= 0
+        ? SMUX_KEEPALIVE
+        : undefined;
     this.mux = new MuxStreams(
       {
         send: bytes => {
@@ -217,8 +225,10 @@ export class PortAgent {
         pauseInput: () => this.channel.holdDelivery(),
         resumeInput: () => this.channel.releaseDelivery()
       },
-      'server'
+      'server',
+      keepAlive
     );
+    this.mux.on('error', (error: Error) => this.close(error.message));
     this.mux.on('stream', (stream: Duplex) => {
       const socket = connect({
         host: this.options.host,
@@ -251,7 +261,7 @@ export class PortAgent {
     socket.setNoDelay(true);
     socket.once('connect', () => {
       this.state = 'connected';
-      this.channel.releaseDelivery();
+      this.channel.acceptDelivery();
     });
     socket.on('data', chunk => this.fromPort(chunk));
     socket.once('end', () => {
