@@ -236,7 +236,7 @@ export class DataChannelSession extends EventEmitter {
         return;
       case PayloadType.Output:
         if (message.payload.length > 0) {
-          this.emitData(Buffer.from(message.payload));
+          this.emitData(message.payload);
         }
         return;
       case PayloadType.Flag:

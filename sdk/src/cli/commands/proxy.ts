@@ -100,7 +100,10 @@ export function registerProxyCommand(program: Command): void {
         });
       }
       const reason = await ended;
-      log(`session ended: ${reason}`);
+      const stats = session.stats;
+      log(
+        `session ended: ${reason} (received ${stats.delivered} messages, ${stats.duplicates} duplicates; sent ${stats.sent}, resent ${stats.resent})`
+      );
       process.stdin.destroy();
       if (signaled) {
         output.destroy();

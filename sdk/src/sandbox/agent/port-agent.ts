@@ -287,7 +287,7 @@ export class PortAgent {
   }
 
   private fromPort(chunk: Buffer): void {
-    this.backlog.push(Buffer.from(chunk));
+    this.backlog.push(chunk);
     this.backlogBytes += chunk.length;
     if (this.backlogBytes > 8 * this.readBytes) {
       this.socket?.pause();
