@@ -4,7 +4,7 @@
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SANDBOX_CREDENTIALS, startSandbox } from '../sdk/dist/index.js';
+import { SANDBOX_CREDENTIALS, sandboxEnv, startSandbox } from '../sdk/dist/index.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -12,17 +12,7 @@ const cli = `${root}sdk/dist/cli/main.js`;
 const bold = text => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
 const sandbox = await startSandbox({ motoServer: `${root}.venv/bin/moto_server` });
-const env = {
-  PATH: process.env.PATH,
-  HOME: process.env.HOME,
-  ...SANDBOX_CREDENTIALS,
-  AWS_REGION: 'us-east-1',
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_CONFIG_FILE: '/dev/null',
-  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  AWS_MAX_ATTEMPTS: '1',
-  ...sandbox.env
-};
+const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...sandboxEnv(sandbox), AWS_MAX_ATTEMPTS: '1' };
 
 function step(title) {
   console.log(`\n${bold(`== ${title}`)}`);

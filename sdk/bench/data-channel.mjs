@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { SANDBOX_CREDENTIALS, startSandbox, startSshd } from '../dist/index.js';
+import { sandboxEnv, startSandbox, startSshd } from '../dist/index.js';
 import { startBenchServers } from './support/servers.mjs';
 import { rssOfProcesses, runSsh, sshBaseArgs } from './support/ssh-runner.mjs';
 
@@ -32,18 +32,7 @@ const sandboxes = {
   paced: await startSandbox({ pacing: true, resolveTarget })
 };
 
-function envOf(sandbox) {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    ...SANDBOX_CREDENTIALS,
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    ...sandbox.env
-  };
-}
+const envOf = sandbox => ({ PATH: process.env.PATH, HOME: process.env.HOME, ...sandboxEnv(sandbox) });
 
 const base = sshBaseArgs(sshd.identityFile);
 const routes = {

@@ -18,6 +18,7 @@ export * from './logs/index.js';
 export { JsonUpstream, relay } from './upstream.js';
 export {
   SANDBOX_CREDENTIALS,
+  sandboxEnv,
   startSandbox,
   type ISandbox,
   type ISandboxOptions

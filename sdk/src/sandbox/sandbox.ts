@@ -45,6 +45,23 @@ export const SANDBOX_CREDENTIALS = {
   AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 };
 
+/**
+ * The environment of a process that must reach only the sandbox: its endpoints, fake credentials, a region, and
+ * neither the instance metadata service nor the user's AWS config files. Tests, the benchmark and the demo use it.
+ */
+export function sandboxEnv(
+  sandbox: Pick<ISandbox, 'env'>
+): Record<string, string> {
+  return {
+    ...SANDBOX_CREDENTIALS,
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    ...sandbox.env
+  };
+}
+
 /** Starts the sandbox's services on one loopback port, and moto beside it when asked. */
 export async function startSandbox(
   options: ISandboxOptions = {}

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  SANDBOX_CREDENTIALS,
+  sandboxEnv,
   startSandbox,
   type ISandbox
 } from '../../src/sandbox/index.js';
@@ -24,17 +24,7 @@ export interface ILocalCloud {
   stop(): Promise<void>;
 }
 
-/** The environment of a CLI process that must reach only the sandbox: its endpoints and fake credentials. */
-export function sandboxEnv(sandbox: ISandbox): Record<string, string> {
-  return {
-    ...SANDBOX_CREDENTIALS,
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    ...sandbox.env
-  };
-}
+export { sandboxEnv };
 
 export async function startLocalCloud(): Promise<ILocalCloud> {
   const sandbox = await startSandbox({ motoServer: MOTO_SERVER });
