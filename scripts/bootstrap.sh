@@ -43,6 +43,30 @@ if [[ ! -x .venv/bin/python || "$(cat .venv/.requirements.sha256 2>/dev/null)" !
   echo "$want" > .venv/.requirements.sha256
 fi
 
+# The independent third-party client of the SSM data channel that sdk/test/third-party-client.test.ts and the
+# benchmark run against the sandbox: aws-ssm-bridge (crates.io, MIT), pinned by the Cargo.lock of our small probe
+# around it. Built with the machine's Rust (rustup; Debian's rustc is far older than the crate's minimum), once per
+# content of the probe's sources and lock file, into .cache/ (about 5 minutes on 2 cores the first time).
+probe_src=sdk/test/third-party/ssm-bridge-probe
+probe_out=.cache/ssm-bridge-probe
+probe_sum=$(cat "$probe_src/Cargo.toml" "$probe_src/Cargo.lock" "$probe_src"/src/*.rs | sha256sum | cut -d' ' -f1)
+if [[ ! -x $probe_out/bin/ssm-bridge-probe || "$(cat $probe_out/bin/.sources.sha256 2>/dev/null)" != "$probe_sum" ]]; then
+  cargo=$(command -v cargo || echo "$HOME/.cargo/bin/cargo")
+  rust_min=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' "$probe_src/Cargo.toml")
+  rust_have=$("$cargo" --version 2>/dev/null | awk '{print $2}' || true)
+  if [[ -z "$rust_have" || "$(printf '%s\n%s\n' "$rust_min" "$rust_have" | sort -V | head -1)" != "$rust_min" ]]; then
+    echo "bootstrap: building the third-party SSM client (aws-ssm-bridge) needs Rust/cargo >= $rust_min, found '${rust_have:-no cargo}'." >&2
+    echo "  Install a current toolchain with rustup (Debian's cargo/rustc packages are too old for it), then run this again." >&2
+    exit 2
+  fi
+  log "build the third-party SSM client aws-ssm-bridge ($probe_src, cargo $rust_have)"
+  started=$SECONDS
+  CARGO_TARGET_DIR=$ROOT/$probe_out/target "$cargo" build --release --locked --quiet --manifest-path "$probe_src/Cargo.toml"
+  install -D -m 755 "$probe_out/target/release/ssm-bridge-probe" "$probe_out/bin/ssm-bridge-probe"
+  echo "$probe_sum" > "$probe_out/bin/.sources.sha256"
+  log "built in $((SECONDS - started)) s"
+fi
+
 log "build the SDK (sdk/dist)"
 npm run --silent build -w sdk
 log "ready: node $(node --version), $(.venv/bin/python --version), moto $(.venv/bin/python -c 'import moto; print(moto.__version__)')"
