@@ -144,6 +144,9 @@ export class ReliableChannel {
   private expectedSeq = 0;
   /** In sequence order (Map keeps insertion order). */
   private readonly inFlight = new Map<number, IOutgoing>();
+  private highestAcked = -1;
+  /** In-flight messages with a sequence number above {@link highestAcked}. */
+  private inFlightAboveAcked = 0;
   private pending: IOutgoing[] = [];
   private pendingHead = 0;
   private readonly reorder = new Map<number, IClientMessage>();
@@ -207,9 +210,23 @@ export class ReliableChannel {
     return this.inFlight.size + this.pending.length - this.pendingHead;
   }
 
-  /** True while fewer than `window` messages are outstanding. */
+  /**
+   * What the window counts: queued messages and those in flight above the highest acknowledged one. A message
+   * below it that stays unacknowledged was most likely received and its ack lost in a dropped connection: a
+   * plugin-like peer discards the resend without acking again, so counting it would shrink the window for good
+   * (TCP's in-flight estimate with SACK leaves such segments out the same way). It is still resent.
+   */
+  private get windowUse(): number {
+    return this.inFlightAboveAcked + this.pending.length - this.pendingHead;
+  }
+
+  /** True while the window has room (and the outgoing buffer too). */
   canSend(): boolean {
-    return !this.closed && this.outstanding < this.window;
+    return (
+      !this.closed &&
+      this.windowUse < this.window &&
+      this.outstanding < this.outgoingCapacity
+    );
   }
 
   /** Resolves when {@link canSend} is true; rejects if the channel closes. */
@@ -272,13 +289,13 @@ export class ReliableChannel {
     if (
       this.pendingHead === this.pending.length &&
       this.transmitAllowed() &&
-      this.inFlight.size < this.window
+      this.inFlightAboveAcked < this.window
     ) {
       this.transmitNew(entry, now);
     } else {
       this.pending.push(entry);
     }
-    if (this.outstanding >= this.window) {
+    if (this.windowUse >= this.window) {
       this.windowFull = true;
     }
     return seq;
@@ -340,6 +357,19 @@ export class ReliableChannel {
     }
     this.inFlight.delete(sequenceNumber);
     this.counters.acked++;
+    if (sequenceNumber > this.highestAcked) {
+      this.inFlightAboveAcked--;
+      // unacknowledged messages below the new highest ack leave the window (see windowUse)
+      for (const other of this.inFlight.values()) {
+        if (other.seq >= sequenceNumber) {
+          break;
+        }
+        if (other.seq > this.highestAcked) {
+          this.inFlightAboveAcked--;
+        }
+      }
+      this.highestAcked = sequenceNumber;
+    }
     this.rto.sample(now - entry.lastSent);
     this.flush(now);
     this.checkDrain();
@@ -497,6 +527,9 @@ export class ReliableChannel {
   private transmitNew(entry: IOutgoing, now: number): void {
     entry.lastSent = now;
     this.inFlight.set(entry.seq, entry);
+    if (entry.seq > this.highestAcked) {
+      this.inFlightAboveAcked++;
+    }
     this.counters.sent++;
     this.sink.transmit(entry.frame);
   }
@@ -504,7 +537,7 @@ export class ReliableChannel {
   private flush(now: number): void {
     while (
       this.pendingHead < this.pending.length &&
-      this.inFlight.size < this.window &&
+      this.inFlightAboveAcked < this.window &&
       this.transmitAllowed() &&
       !this.closed
     ) {
@@ -525,7 +558,7 @@ export class ReliableChannel {
   }
 
   private checkDrain(): void {
-    if (!this.windowFull || this.outstanding >= this.window || this.closed) {
+    if (!this.windowFull || this.windowUse >= this.window || this.closed) {
       return;
     }
     this.windowFull = false;
