@@ -4,15 +4,23 @@
 //
 // BENCH_MB (default 256): transfers without the agent's pacing; BENCH_PACED_MB (default 4): per paced session;
 // BENCH_FLAT_MB (default 1024): the long in-process download whose memory must stay flat; BENCH_ROUNDS (500): echoes.
+// BENCH_AWS_PLUGIN: path of an AWS session-manager-plugin you built yourself (reference §10); when set, it is measured
+// in the same shapes beside ours (BENCH_AWS_PLUGIN_UP_MB, default 16, caps its slow uploads).
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sandboxEnv, startSandbox, startSshd } from '../dist/index.js';
+import { proxyEchoTimes } from './support/proxy-echo.mjs';
 import { startBenchServers } from './support/servers.mjs';
 import { rssOfProcesses, runSsh, sshBaseArgs } from './support/ssh-runner.mjs';
+import { THIRD_PARTY_CLIENT, THIRD_PARTY_PROBE } from './third-party.mjs';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const STREAM_CLIENT = fileURLToPath(new URL('./stream-client.mjs', import.meta.url));
+const PLUGIN_PROXY = fileURLToPath(new URL('./support/aws-plugin-proxy.mjs', import.meta.url));
+const AWS_PLUGIN = process.env.BENCH_AWS_PLUGIN;
+const AWS_PLUGIN_UP_MB = Number(process.env.BENCH_AWS_PLUGIN_UP_MB ?? 16);
 const MB = Number(process.env.BENCH_MB ?? 256);
 const PACED_MB = Number(process.env.BENCH_PACED_MB ?? 4);
 const FLAT_MB = Number(process.env.BENCH_FLAT_MB ?? 1024);
@@ -22,6 +30,12 @@ const INSTANCE = 'mi-0123456789abcdef0';
 const PLUGIN = { up: 0.81, pacedDown: 0.87, echoMs: 1.44, setupOverS: 0.27 };
 const PORTS = { ssh: 22, bulk: 5001, echo: 7 };
 
+for (const [what, path] of [[THIRD_PARTY_CLIENT, THIRD_PARTY_PROBE], ...(AWS_PLUGIN ? [['BENCH_AWS_PLUGIN', AWS_PLUGIN]] : [])]) {
+  if (!existsSync(path)) {
+    console.error(`bench: ${what} is missing at ${path}${what === THIRD_PARTY_CLIENT ? ': run scripts/bootstrap.sh, which builds it' : ''}`);
+    process.exit(2);
+  }
+}
 const sshd = await startSshd();
 const servers = await startBenchServers();
 const portOf = { [PORTS.ssh]: sshd.port, [PORTS.bulk]: servers.bulkPort, [PORTS.echo]: servers.echoPort };
@@ -35,9 +49,23 @@ const sandboxes = {
 const envOf = sandbox => ({ PATH: process.env.PATH, HOME: process.env.HOME, ...sandboxEnv(sandbox) });
 
 const base = sshBaseArgs(sshd.identityFile);
+/** The ProxyCommand of each client, as argv (the target and port come last). */
+const proxyCommands = {
+  proxy: [process.execPath, CLI, 'proxy'],
+  'third-party': [THIRD_PARTY_PROBE, 'proxy'],
+  ...(AWS_PLUGIN ? { 'aws-plugin': [process.execPath, PLUGIN_PROXY, AWS_PLUGIN] } : {})
+};
+const portArgs = (client, port) => (client === 'aws-plugin' ? [String(port)] : ['--port', String(port)]);
+const proxyRoute = client => [...base, '-o', `ProxyCommand=${proxyCommands[client].join(' ')} %h`, `root@${INSTANCE}`];
 const routes = {
   direct: [...base, '-p', String(sshd.port), 'root@127.0.0.1'],
-  proxy: [...base, '-o', `ProxyCommand=${process.execPath} ${CLI} proxy %h`, `root@${INSTANCE}`]
+  ...Object.fromEntries(Object.keys(proxyCommands).map(client => [client, proxyRoute(client)]))
+};
+const routeLabel = {
+  direct: 'direct ssh',
+  proxy: 'proxy ssh',
+  'third-party': 'third-party ssh',
+  'aws-plugin': "AWS plugin ssh (session-manager-plugin)"
 };
 
 async function streamClient(spec, sandbox = sandboxes.unpaced) {
@@ -69,18 +97,22 @@ const format = (v, unit) =>
   !Number.isFinite(v) || v < 0 ? 'n/a' : unit === 's' || unit === 'ms' ? v.toFixed(3) : unit === 'MiB' ? v.toFixed(1) : v.toFixed(2);
 
 // 1. Client cost, pacing off. Transfer rates leave out the connection's own setup (the median `ssh … true`).
-for (const route of ['direct', 'proxy']) {
+for (const route of Object.keys(routes)) {
   const env = envOf(sandboxes.unpaced);
+  const label = routeLabel[route];
   const setup = await median(5, async () => (await runSsh(routes[route], 'true', { env })).seconds);
-  row(`${route} ssh: setup + exit (ssh true)`, setup, 's');
+  row(`${label}: setup + exit (ssh true)`, setup, 's');
   const down = await median(3, async () => {
     const result = await runSsh(routes[route], `head -c ${bytes} /dev/zero`, { env });
-    if (result.received !== bytes) throw new Error(`received ${result.received} of ${bytes}`);
+    if (result.received !== bytes) throw new Error(`${label}: received ${result.received} of ${bytes}`);
     return mbps(bytes, result.seconds - setup);
   });
-  row(`${route} ssh: ${MB} MiB down`, down, 'MB/s');
-  const up = await median(3, async () => mbps(bytes, (await runSsh(routes[route], 'cat > /dev/null', { env, stdinBytes: bytes })).seconds - setup));
-  row(`${route} ssh: ${MB} MiB up`, up, 'MB/s');
+  row(`${label}: ${MB} MiB down`, down, 'MB/s');
+  const upMB = route === 'aws-plugin' ? Math.min(MB, AWS_PLUGIN_UP_MB) : MB;
+  const up = await median(3, async () =>
+    mbps(upMB * MiB, (await runSsh(routes[route], 'cat > /dev/null', { env, stdinBytes: upMB * MiB })).seconds - setup)
+  );
+  row(`${label}: ${upMB} MiB up`, up, 'MB/s');
 }
 for (const op of ['down', 'up']) {
   const rate = await median(3, async () => mbps(bytes, (await streamClient({ op, port: PORTS.bulk, bytes })).seconds));
@@ -99,12 +131,31 @@ for (const [label, spec, sandbox] of [
   row(`echo round trip, median: ${label}`, times[Math.floor(times.length / 2)], 'ms');
   row(`echo round trip, p99: ${label}`, times[Math.floor(times.length * 0.99)], 'ms');
 }
+// the same keystroke echo through each ProxyCommand client (a process of its own on stdin/stdout, as ssh runs it)
+for (const [pacing, sandbox] of Object.entries({ 'pacing off': sandboxes.unpaced, 'paced agent': sandboxes.paced })) {
+  for (const [client, argv] of Object.entries(proxyCommands)) {
+    const times = await proxyEchoTimes(argv[0], [...argv.slice(1), INSTANCE, ...portArgs(client, PORTS.echo)], {
+      env: envOf(sandbox),
+      rounds: ROUNDS
+    });
+    row(`echo round trip, median: ${routeLabel[client].replace(' ssh', '')}, ${pacing}`, times[Math.floor(times.length / 2)], 'ms');
+  }
+}
 
 // 3. The real-world shape: the agent's pacing. N sessions are paced each; streams in one session share its pace.
 const pacedBytes = Math.round(PACED_MB * MiB);
 const pacedEnv = envOf(sandboxes.paced);
 const single = await runSsh(routes.proxy, `head -c ${pacedBytes} /dev/zero`, { env: pacedEnv });
 row(`paced: 1 session (ssh), ${PACED_MB} MiB down`, mbps(pacedBytes, single.seconds), 'MB/s');
+for (const client of Object.keys(proxyCommands)) {
+  const label = routeLabel[client].replace(' ssh', '');
+  if (client !== 'proxy') {
+    const down = await runSsh(routes[client], `head -c ${pacedBytes} /dev/zero`, { env: pacedEnv });
+    row(`paced: 1 session, ${label}, ${PACED_MB} MiB down`, mbps(pacedBytes, down.seconds), 'MB/s');
+  }
+  const up = await runSsh(routes[client], 'cat > /dev/null', { env: pacedEnv, stdinBytes: pacedBytes });
+  row(`paced: 1 session, ${label}, ${PACED_MB} MiB up`, mbps(pacedBytes, up.seconds), 'MB/s');
+}
 const singleInProcess = await streamClient({ op: 'down', port: PORTS.bulk, bytes: pacedBytes }, sandboxes.paced);
 row(`paced: 1 session in-process, ${PACED_MB} MiB down`, mbps(pacedBytes, singleInProcess.seconds), 'MB/s');
 let proxiesRss = 0;
@@ -147,6 +198,21 @@ ratio('echo round trip, in-process, pacing off, ms', value('echo round trip, med
 ratio('RSS of 8 sessions in one process, MiB', value('memory: one process with 8 sessions, peak RSS'), 150, false);
 ratio(`${FLAT_MB} MiB download: peak RSS - RSS at start, MiB`, value(`memory: ${FLAT_MB} MiB in-process download, peak RSS`) - value(`memory: ${FLAT_MB} MiB in-process download, RSS at start`), 64, false);
 console.log(`\nthe plugin on this machine kind (reference §8): paced ${PLUGIN.pacedDown} MB/s down, ${PLUGIN.up} MB/s up, echo ${PLUGIN.echoMs} ms, setup +${PLUGIN.setupOverS} s over direct ssh`);
+if (AWS_PLUGIN) {
+  const plugin = routeLabel['aws-plugin'];
+  console.log('\nAWS plugin measured in this run, beside sm-ssh proxy (×: ours / the plugin)');
+  for (const [what, ours, theirs] of [
+    ['download, pacing off', `proxy ssh: ${MB} MiB down`, `${plugin}: ${MB} MiB down`],
+    ['upload, pacing off', `proxy ssh: ${MB} MiB up`, `${plugin}: ${Math.min(MB, AWS_PLUGIN_UP_MB)} MiB up`],
+    ['paced upload', `paced: 1 session, proxy, ${PACED_MB} MiB up`, `paced: 1 session, AWS plugin (session-manager-plugin), ${PACED_MB} MiB up`],
+    ['paced download', `paced: 1 session (ssh), ${PACED_MB} MiB down`, `paced: 1 session, AWS plugin (session-manager-plugin), ${PACED_MB} MiB down`],
+    ['echo, pacing off (× faster)', 'echo round trip, median: AWS plugin (session-manager-plugin), pacing off', 'echo round trip, median: proxy, pacing off'],
+    ['echo, paced agent (× faster)', 'echo round trip, median: AWS plugin (session-manager-plugin), paced agent', 'echo round trip, median: proxy, paced agent'],
+    ['setup + exit (× faster)', `${plugin}: setup + exit (ssh true)`, 'proxy ssh: setup + exit (ssh true)']
+  ]) {
+    console.log(`  ${what.padEnd(40)} ${(value(ours) / value(theirs)).toFixed(2).padStart(9)} ×`);
+  }
+}
 
 await sandboxes.unpaced.close();
 await sandboxes.paced.close();
