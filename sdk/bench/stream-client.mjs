@@ -103,7 +103,8 @@ switch (spec.op) {
   case 'echo': {
     const streams = pool();
     const stream = await streams.open(spec.target, spec.port);
-    await echoTimes(stream, 20);
+    result.coldTimes = await echoTimes(stream, spec.rounds);
+    await echoTimes(stream, spec.warmup ?? 0);
     result.times = await echoTimes(stream, spec.rounds);
     await streams.close();
     break;
@@ -111,7 +112,8 @@ switch (spec.op) {
   case 'echo-tcp': {
     const socket = connect(spec.port, '127.0.0.1');
     await new Promise(resolve => socket.once('connect', resolve));
-    await echoTimes(socket, 20);
+    result.coldTimes = await echoTimes(socket, spec.rounds);
+    await echoTimes(socket, spec.warmup ?? 0);
     result.times = await echoTimes(socket, spec.rounds);
     socket.destroy();
     break;
