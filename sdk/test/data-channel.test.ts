@@ -135,12 +135,13 @@ describe('data channel through the sandbox', () => {
     expect(session.isOpen).toBe(false);
   });
 
-  it('resumes after 20 forced WebSocket drops without losing or duplicating a byte', async () => {
+  it('resumes after 20 forced WebSocket drops during a 64 MiB round trip without losing or duplicating a byte', async () => {
     const session = await openSession();
     let reconnects = 0;
     session.on('reconnected', () => (reconnects += 1));
-    sandbox.sessions.faults = { dropConnectionEvery: 200 };
-    const { sent, received } = await roundTrip(session, 16 * 1024 * 1024);
+    // 64 MiB each way is about 8,200 input and 1,100 output messages and as many acks: a drop every 600 frames
+    sandbox.sessions.faults = { dropConnectionEvery: 600 };
+    const { sent, received } = await roundTrip(session, 64 * 1024 * 1024);
     sandbox.sessions.faults = {};
     expect(received).toBe(sent);
     expect(reconnects).toBeGreaterThanOrEqual(20);

@@ -10,10 +10,11 @@ const MARK = 0x23; // '#'
 /**
  * @param {string} command the client's executable
  * @param {string[]} args its arguments (target and port included)
- * @param {{ env: NodeJS.ProcessEnv, rounds: number, warmup?: number, readyTimeoutMs?: number }} options
+ * @param {{ env: NodeJS.ProcessEnv, rounds: number, warmup?: number, warmupMs?: number, readyTimeoutMs?: number }} options
+ *   warmup: echoes before measuring, for at most warmupMs (default 10 s: a client with a 44 ms echo warms up no faster)
  * @returns {Promise<number[]>} round trips in ms, sorted
  */
-export async function proxyEchoTimes(command, args, { env, rounds, warmup = 20, readyTimeoutMs = 15_000 }) {
+export async function proxyEchoTimes(command, args, { env, rounds, warmup = 20, warmupMs = 10_000, readyTimeoutMs = 15_000 }) {
   const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((_, reject) =>
     child.once('exit', code => reject(new Error(`${command} exited with ${code} during the echo test`)))
@@ -54,7 +55,8 @@ export async function proxyEchoTimes(command, args, { env, rounds, warmup = 20, 
       }
     }
     await new Promise(resolve => setTimeout(resolve, 600));
-    for (let i = 0; i < warmup; i++) await once(5_000);
+    const warmUntil = performance.now() + warmupMs;
+    for (let i = 0; i < warmup && performance.now() < warmUntil; i++) await once(5_000);
     const times = [];
     for (let i = 0; i < rounds; i++) {
       const started = performance.now();
