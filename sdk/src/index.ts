@@ -7,6 +7,7 @@
 export { OperationError, SmSshError, UsageError } from './errors.js';
 export * from './aws/index.js';
 export * from './names/index.js';
+export * from './resolve/index.js';
 export * from './policies/index.js';
 export * from './sandbox/index.js';
 export * as ssm from './ssm/index.js';

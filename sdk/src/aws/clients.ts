@@ -4,12 +4,19 @@
  * sandbox and the tests point us at local servers — there is no test-only code path).
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { UsageError } from '../errors.js';
 import { assertRegion } from './regions.js';
-import { credentialProviders, iamSdk, ssmSdk, stsSdk } from './sdk.js';
+import {
+  credentialProviders,
+  iamSdk,
+  sagemakerSdk,
+  ssmSdk,
+  stsSdk
+} from './sdk.js';
 
 export interface IAwsOptions {
   /** Region for regional services; falls back to AWS_REGION / AWS_DEFAULT_REGION / the profile's region. */
@@ -45,6 +52,14 @@ export class AwsClients {
 
   sts(): STSClient {
     return this.client('sts', () => stsSdk().STSClient, this.region);
+  }
+
+  sagemaker(region = this.region): SageMakerClient {
+    return this.client(
+      'sagemaker',
+      () => sagemakerSdk().SageMakerClient,
+      region
+    );
   }
 
   ssm(region = this.region): SSMClient {

@@ -13,6 +13,11 @@ export const ssmSdk = (): typeof import('@aws-sdk/client-ssm') =>
 export const iamSdk = (): typeof import('@aws-sdk/client-iam') =>
   load('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
 
+export const sagemakerSdk = (): typeof import('@aws-sdk/client-sagemaker') =>
+  load(
+    '@aws-sdk/client-sagemaker'
+  ) as typeof import('@aws-sdk/client-sagemaker');
+
 export const stsSdk = (): typeof import('@aws-sdk/client-sts') =>
   load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
 

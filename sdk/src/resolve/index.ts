@@ -1,0 +1,22 @@
+/** Target → SSM managed instance: tag-filtered lookup, the original project's match rules, owner, node, status. */
+export {
+  describeInstances,
+  instancesNamed,
+  instanceTags,
+  managedInstance,
+  SshTag,
+  type ITargetInstance
+} from './instances.js';
+export {
+  DEFAULT_RESOLVE_TIMEOUT_MS,
+  matchInstances,
+  resolveTarget,
+  type IResolvedTarget,
+  type IResolveOptions,
+  type IResolveProgress
+} from './resolve.js';
+export {
+  resourceStatus,
+  type IResourceStatus,
+  type ResourcePhase
+} from './status.js';

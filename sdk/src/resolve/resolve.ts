@@ -1,0 +1,255 @@
+/**
+ * Name → managed instance: parse the target, find its instances by tag (server-side filter), keep those the
+ * original project's rules match (ARN fragment of the kind, `--not-before`, newest `SSHTimestamp` first), choose
+ * the node, refuse another user's instance before any session, and wait with exponential backoff until the
+ * instance is Online — telling "the job has ended" and "no such job" apart from "not registered yet".
+ */
+import type { AwsClients } from '../aws/clients.js';
+import { stsSdk } from '../aws/sdk.js';
+import { OperationError, UsageError } from '../errors.js';
+import {
+  arnFragment,
+  formatTarget,
+  KIND_RESOURCE,
+  parseTarget,
+  type IResourceTarget,
+  type Target
+} from '../names/index.js';
+import {
+  describeInstances,
+  instancesNamed,
+  type ITargetInstance
+} from './instances.js';
+import { resourceStatus, type IResourceStatus } from './status.js';
+
+/** How long to wait for a target to come Online by default: 15 minutes, as the original project does. */
+export const DEFAULT_RESOLVE_TIMEOUT_MS = 15 * 60 * 1000;
+
+export interface IResolveOptions {
+  /** 1-based node of a multi-node job, in the order newest SSHTimestamp first. Default 1. */
+  node?: number;
+  /** Ignore instances registered before this time (an earlier run of a job of the same name). */
+  notBefore?: Date;
+  /** How long to wait for the instance to register and come Online; 0 does not wait. */
+  timeoutMs?: number;
+  /** Allow an instance whose SSHOwner is another user (IAM still decides). */
+  anyOwner?: boolean;
+  /** Called before each wait, for a spinner. */
+  onWait?: (progress: IResolveProgress) => void;
+  /** Delay function (tests). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface IResolveProgress {
+  target: string;
+  reason: string;
+  attempt: number;
+  waitedMs: number;
+  nextDelayMs: number;
+}
+
+export interface IResolvedTarget {
+  /** The target as parsed. */
+  target: Target;
+  /** Its canonical name. */
+  name: string;
+  /** The chosen instance. */
+  instance: ITargetInstance;
+  /** Every node of the resource, newest first (the chosen one included). */
+  nodes: ITargetInstance[];
+  /** 1-based index of the chosen node in `nodes`. */
+  node: number;
+  /** The caller's `aws:userid` (STS GetCallerIdentity UserId). */
+  callerUserId: string;
+  /** The SageMaker resource's status, when it was read. */
+  resource?: IResourceStatus;
+}
+
+/** The instances of a target, matched and ordered as the original project does. */
+export function matchInstances(
+  target: IResourceTarget,
+  instances: readonly ITargetInstance[],
+  notBefore?: Date
+): ITargetInstance[] {
+  const fragment = arnFragment(target);
+  const name = target.name.toLowerCase();
+  const since = notBefore ? notBefore.getTime() / 1000 : undefined;
+  return instances
+    .filter(instance => {
+      const arn = instance.resourceArn?.toLowerCase();
+      if (!arn) {
+        return false;
+      }
+      const sameResource =
+        target.form === 'arn'
+          ? arn === target.arn?.toLowerCase()
+          : arn.includes(fragment) && arn.endsWith(`/${name}`);
+      return (
+        sameResource &&
+        (since === undefined || (instance.timestamp ?? 0) >= since)
+      );
+    })
+    .sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
+}
+
+async function callerUserId(clients: AwsClients): Promise<string> {
+  const { GetCallerIdentityCommand } = stsSdk();
+  const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
+  return identity.UserId ?? '';
+}
+
+function checkOwner(
+  name: string,
+  instance: ITargetInstance,
+  caller: string,
+  anyOwner: boolean
+): void {
+  if (!instance.owner || instance.owner === caller || anyOwner) {
+    return;
+  }
+  throw new OperationError(
+    `${name} (${instance.instanceId}) belongs to ${instance.owner}, not to you (${caller})`,
+    "the setup guide's client policy allows sessions only to instances whose SSHOwner tag is your ${aws:userid}; " +
+      'an admin whose policy allows more can pass --any-owner'
+  );
+}
+
+interface IAttempt {
+  done?: IResolvedTarget;
+  /** Why we wait, when we do. */
+  waitReason?: string;
+}
+
+async function attempt(
+  clients: AwsClients,
+  target: Target,
+  name: string,
+  caller: string,
+  options: IResolveOptions
+): Promise<IAttempt> {
+  const ssm = clients.ssm();
+  const node = options.node ?? 1;
+  let nodes: ITargetInstance[];
+  let resource: IResourceStatus | undefined;
+  if (target.form === 'instance') {
+    nodes = await describeInstances(ssm, [
+      { Key: 'InstanceIds', Values: [target.instanceId] }
+    ]).catch((error: { name?: string }) => {
+      // AWS answers an id it does not know with InvalidInstanceId rather than an empty list
+      if (error.name === 'InvalidInstanceId') {
+        return [];
+      }
+      throw error;
+    });
+    if (nodes.length === 0) {
+      throw new UsageError(
+        `no managed instance ${target.instanceId} in ${clients.region}`,
+        'check the id and the region (sm-ssh list shows the targets you can reach)'
+      );
+    }
+  } else {
+    nodes = matchInstances(
+      target,
+      await instancesNamed(ssm, target.name),
+      options.notBefore
+    );
+    if (nodes.length === 0) {
+      resource = await resourceStatus(clients.sagemaker(), target);
+      const what = `${KIND_RESOURCE[target.kind]} ${target.name}`;
+      if (resource.phase === 'missing') {
+        throw new UsageError(
+          `there is no ${what} in ${clients.region}`,
+          'check the name and the region (sm-ssh list shows the targets you can reach)'
+        );
+      }
+      if (resource.phase === 'ended') {
+        throw new OperationError(
+          `the ${what} is ${resource.status}: its SSH target is gone`,
+          'start it again with SSH (sm-ssh list shows what is running)'
+        );
+      }
+      return {
+        waitReason: `the ${what} is ${resource.status ?? 'not known to SageMaker here'}; its instance has not registered with SSM yet`
+      };
+    }
+  }
+  if (node > nodes.length) {
+    throw new UsageError(
+      `${name} has ${nodes.length} node${nodes.length === 1 ? '' : 's'}, so there is no node ${node}`,
+      `pass --node 1${nodes.length > 1 ? `..${nodes.length}` : ''}`
+    );
+  }
+  const instance = nodes[node - 1];
+  checkOwner(name, instance, caller, options.anyOwner ?? false);
+  if (instance.pingStatus !== 'Online') {
+    return {
+      waitReason: `${instance.instanceId} is ${instance.pingStatus}, waiting for it to come Online`
+    };
+  }
+  return {
+    done: {
+      target,
+      name,
+      instance,
+      nodes,
+      node,
+      callerUserId: caller,
+      resource
+    }
+  };
+}
+
+/**
+ * Resolves a target (name, `mi-…` or ARN) to an Online managed instance, waiting up to `timeoutMs` (default 15 min)
+ * with exponential backoff (1 s doubling to 30 s) while the resource is coming up.
+ *
+ * @throws UsageError for a malformed or unknown name, a node out of range; OperationError for another user's
+ * instance, an ended resource, or the timeout.
+ */
+export async function resolveTarget(
+  clients: AwsClients,
+  text: string,
+  options: IResolveOptions = {}
+): Promise<IResolvedTarget> {
+  const target = parseTarget(text);
+  const name = formatTarget(target);
+  if (
+    options.node !== undefined &&
+    (!Number.isInteger(options.node) || options.node < 1)
+  ) {
+    throw new UsageError(
+      `--node ${options.node} is not a node number`,
+      'nodes are numbered from 1'
+    );
+  }
+  const caller = await callerUserId(clients);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
+  const sleep =
+    options.sleep ??
+    ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)));
+  const started = Date.now();
+  for (let tries = 0; ; tries++) {
+    const result = await attempt(clients, target, name, caller, options);
+    if (result.done) {
+      return result.done;
+    }
+    const waited = Date.now() - started;
+    const delay = Math.min(30_000, 1000 * 2 ** tries);
+    if (waited + delay > timeoutMs) {
+      throw new OperationError(
+        `${name} is not reachable after ${Math.round(waited / 1000)} s: ${result.waitReason}`,
+        timeoutMs === 0
+          ? 'pass --timeout to wait for it'
+          : 'check the job or app log; pass a longer --timeout to wait more'
+      );
+    }
+    options.onWait?.({
+      target: name,
+      reason: result.waitReason ?? '',
+      attempt: tries + 1,
+      waitedMs: waited,
+      nextDelayMs: delay
+    });
+    await sleep(delay);
+  }
+}
