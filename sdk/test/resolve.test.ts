@@ -100,6 +100,16 @@ describe('resolveTarget on the demo fleet', () => {
     expect((await resolveTarget(clients, id)).instance.instanceId).toBe(id);
   });
 
+  it('finds the untagged endpoint instance through the registration line in its log group', async () => {
+    const resolved = await resolveTarget(
+      clients,
+      'ssh-endpoint-demo.inference.sagemaker'
+    );
+    expect(resolved.instance.instanceId).toBe(instanceOf('ssh-endpoint-demo'));
+    expect(resolved.instance.owner).toBeUndefined();
+    expect(resolved.resource?.status).toBe('InService');
+  });
+
   it("refuses another user's instance before any session, unless --any-owner", async () => {
     const refused = resolveTarget(
       clients,

@@ -3,6 +3,7 @@
  * endpoints come from the SDK's own resolution, which honours `AWS_ENDPOINT_URL_<SERVICE>` (that is how the
  * sandbox and the tests point us at local servers — there is no test-only code path).
  */
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -13,6 +14,7 @@ import { assertRegion } from './regions.js';
 import {
   credentialProviders,
   iamSdk,
+  logsSdk,
   sagemakerSdk,
   ssmSdk,
   stsSdk
@@ -52,6 +54,10 @@ export class AwsClients {
 
   sts(): STSClient {
     return this.client('sts', () => stsSdk().STSClient, this.region);
+  }
+
+  logs(region = this.region): CloudWatchLogsClient {
+    return this.client('logs', () => logsSdk().CloudWatchLogsClient, region);
   }
 
   sagemaker(region = this.region): SageMakerClient {

@@ -18,6 +18,11 @@ export const sagemakerSdk = (): typeof import('@aws-sdk/client-sagemaker') =>
     '@aws-sdk/client-sagemaker'
   ) as typeof import('@aws-sdk/client-sagemaker');
 
+export const logsSdk = (): typeof import('@aws-sdk/client-cloudwatch-logs') =>
+  load(
+    '@aws-sdk/client-cloudwatch-logs'
+  ) as typeof import('@aws-sdk/client-cloudwatch-logs');
+
 export const stsSdk = (): typeof import('@aws-sdk/client-sts') =>
   load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
 

@@ -8,6 +8,12 @@ export {
   type ITargetInstance
 } from './instances.js';
 export {
+  instanceIdsFromLogs,
+  LOG_WINDOW_MS,
+  logLocation,
+  type ILogLookupOptions
+} from './logs.js';
+export {
   DEFAULT_RESOLVE_TIMEOUT_MS,
   matchInstances,
   resolveTarget,

@@ -20,6 +20,7 @@ import {
   instancesNamed,
   type ITargetInstance
 } from './instances.js';
+import { instanceIdsFromLogs } from './logs.js';
 import { resourceStatus, type IResourceStatus } from './status.js';
 
 /** How long to wait for a target to come Online by default: 15 minutes, as the original project does. */
@@ -114,6 +115,30 @@ function checkOwner(
   );
 }
 
+/** The instances with these ids, in the order given; ids SSM no longer knows are left out. */
+async function instancesById(
+  ssm: ReturnType<AwsClients['ssm']>,
+  ids: string[]
+): Promise<ITargetInstance[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const found = await describeInstances(ssm, [
+    { Key: 'InstanceIds', Values: ids }
+  ]).catch(async (error: { name?: string }) => {
+    // AWS answers an id it does not know with InvalidInstanceId rather than leaving it out: ask one by one
+    if (error.name !== 'InvalidInstanceId' || ids.length === 1) {
+      if (error.name === 'InvalidInstanceId') {
+        return [];
+      }
+      throw error;
+    }
+    const each = await Promise.all(ids.map(id => instancesById(ssm, [id])));
+    return each.flat();
+  });
+  return ids.flatMap(id => found.filter(i => i.instanceId === id));
+}
+
 interface IAttempt {
   done?: IResolvedTarget;
   /** Why we wait, when we do. */
@@ -132,15 +157,7 @@ async function attempt(
   let nodes: ITargetInstance[];
   let resource: IResourceStatus | undefined;
   if (target.form === 'instance') {
-    nodes = await describeInstances(ssm, [
-      { Key: 'InstanceIds', Values: [target.instanceId] }
-    ]).catch((error: { name?: string }) => {
-      // AWS answers an id it does not know with InvalidInstanceId rather than an empty list
-      if (error.name === 'InvalidInstanceId') {
-        return [];
-      }
-      throw error;
-    });
+    nodes = await instancesById(ssm, [target.instanceId]);
     if (nodes.length === 0) {
       throw new UsageError(
         `no managed instance ${target.instanceId} in ${clients.region}`,
@@ -168,8 +185,16 @@ async function attempt(
           'start it again with SSH (sm-ssh list shows what is running)'
         );
       }
+      // untagged instances (endpoints always, jobs whose tags are missing): the registration line in the logs
+      nodes = await instancesById(
+        ssm,
+        await instanceIdsFromLogs(clients.logs(), target)
+      );
+    }
+    if (nodes.length === 0) {
+      const what = `${KIND_RESOURCE[target.kind]} ${target.name}`;
       return {
-        waitReason: `the ${what} is ${resource.status ?? 'not known to SageMaker here'}; its instance has not registered with SSM yet`
+        waitReason: `the ${what} is ${resource?.status ?? 'not known to SageMaker here'}; its instance has not registered with SSM yet`
       };
     }
   }
