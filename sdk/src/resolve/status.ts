@@ -51,56 +51,64 @@ function isNotFound(error: unknown): boolean {
   );
 }
 
-/** Reads the resource's status; Studio apps without a known domain and owner are `unknown`. */
+type StatusReader = (
+  sagemaker: SageMakerClient,
+  name: string
+) => Promise<string | undefined>;
+
+/** The Describe call of each kind and the status it returns; Studio apps need a domain and app type we may lack. */
+const STATUS_READERS: Partial<Record<IResourceTarget['kind'], StatusReader>> = {
+  training: async (client, name) =>
+    (
+      await client.send(
+        new (sagemakerSdk().DescribeTrainingJobCommand)({
+          TrainingJobName: name
+        })
+      )
+    ).TrainingJobStatus,
+  processing: async (client, name) =>
+    (
+      await client.send(
+        new (sagemakerSdk().DescribeProcessingJobCommand)({
+          ProcessingJobName: name
+        })
+      )
+    ).ProcessingJobStatus,
+  transform: async (client, name) =>
+    (
+      await client.send(
+        new (sagemakerSdk().DescribeTransformJobCommand)({
+          TransformJobName: name
+        })
+      )
+    ).TransformJobStatus,
+  inference: async (client, name) =>
+    (
+      await client.send(
+        new (sagemakerSdk().DescribeEndpointCommand)({ EndpointName: name })
+      )
+    ).EndpointStatus,
+  notebook: async (client, name) =>
+    (
+      await client.send(
+        new (sagemakerSdk().DescribeNotebookInstanceCommand)({
+          NotebookInstanceName: name
+        })
+      )
+    ).NotebookInstanceStatus
+};
+
+/** Reads the resource's status; kinds without a reader (Studio apps, spaces) are `unknown`. */
 export async function resourceStatus(
   sagemaker: SageMakerClient,
   target: IResourceTarget
 ): Promise<IResourceStatus> {
-  const sdk = sagemakerSdk();
-  const name = target.name;
+  const read = STATUS_READERS[target.kind];
+  if (!read) {
+    return { phase: 'unknown' };
+  }
   try {
-    let status: string | undefined;
-    switch (target.kind) {
-      case 'training':
-        status = (
-          await sagemaker.send(
-            new sdk.DescribeTrainingJobCommand({ TrainingJobName: name })
-          )
-        ).TrainingJobStatus;
-        break;
-      case 'processing':
-        status = (
-          await sagemaker.send(
-            new sdk.DescribeProcessingJobCommand({ ProcessingJobName: name })
-          )
-        ).ProcessingJobStatus;
-        break;
-      case 'transform':
-        status = (
-          await sagemaker.send(
-            new sdk.DescribeTransformJobCommand({ TransformJobName: name })
-          )
-        ).TransformJobStatus;
-        break;
-      case 'inference':
-        status = (
-          await sagemaker.send(
-            new sdk.DescribeEndpointCommand({ EndpointName: name })
-          )
-        ).EndpointStatus;
-        break;
-      case 'notebook':
-        status = (
-          await sagemaker.send(
-            new sdk.DescribeNotebookInstanceCommand({
-              NotebookInstanceName: name
-            })
-          )
-        ).NotebookInstanceStatus;
-        break;
-      default:
-        return { phase: 'unknown' };
-    }
+    const status = await read(sagemaker, target.name);
     return { status, phase: phaseOf(status) };
   } catch (error) {
     if (isNotFound(error)) {
