@@ -5,6 +5,7 @@
  * window (two weeks, as the original) finds the ids, newest first.
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { logsSdk } from '../aws/sdk.js';
 import type { IResourceTarget } from '../names/index.js';
 
@@ -87,11 +88,9 @@ export async function instanceIdsFromLogs(
     }
     throw error;
   }
-  const sleep =
-    options.sleep ??
-    ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? delay;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  for (let delay = 100; ; delay = Math.min(2_000, delay * 2)) {
+  for (let wait = 100; ; wait = Math.min(2_000, wait * 2)) {
     const result = await logs.send(new GetQueryResultsCommand({ queryId }));
     if (result.status === 'Complete') {
       const ids: string[] = [];
@@ -108,9 +107,9 @@ export async function instanceIdsFromLogs(
     if (result.status !== 'Running' && result.status !== 'Scheduled') {
       return [];
     }
-    if (Date.now() + delay > deadline) {
+    if (Date.now() + wait > deadline) {
       return [];
     }
-    await sleep(delay);
+    await sleep(wait);
   }
 }

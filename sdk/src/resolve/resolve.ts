@@ -4,6 +4,7 @@
  * the node, refuse another user's instance before any session, and wait with exponential backoff until the
  * instance is Online — telling "the job has ended" and "no such job" apart from "not registered yet".
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AwsClients } from '../aws/clients.js';
 import { stsSdk } from '../aws/sdk.js';
 import { OperationError, UsageError } from '../errors.js';
@@ -127,11 +128,11 @@ async function instancesById(
     { Key: 'InstanceIds', Values: ids }
   ]).catch(async (error: { name?: string }) => {
     // AWS answers an id it does not know with InvalidInstanceId rather than leaving it out: ask one by one
-    if (error.name !== 'InvalidInstanceId' || ids.length === 1) {
-      if (error.name === 'InvalidInstanceId') {
-        return [];
-      }
+    if (error.name !== 'InvalidInstanceId') {
       throw error;
+    }
+    if (ids.length === 1) {
+      return [];
     }
     const each = await Promise.all(ids.map(id => instancesById(ssm, [id])));
     return each.flat();
@@ -165,6 +166,7 @@ async function attempt(
       );
     }
   } else {
+    const what = `${KIND_RESOURCE[target.kind]} ${target.name}`;
     nodes = matchInstances(
       target,
       await instancesNamed(ssm, target.name),
@@ -172,7 +174,6 @@ async function attempt(
     );
     if (nodes.length === 0) {
       resource = await resourceStatus(clients.sagemaker(), target);
-      const what = `${KIND_RESOURCE[target.kind]} ${target.name}`;
       if (resource.phase === 'missing') {
         throw new UsageError(
           `there is no ${what} in ${clients.region}`,
@@ -192,7 +193,6 @@ async function attempt(
       );
     }
     if (nodes.length === 0) {
-      const what = `${KIND_RESOURCE[target.kind]} ${target.name}`;
       return {
         waitReason: `the ${what} is ${resource?.status ?? 'not known to SageMaker here'}; its instance has not registered with SSM yet`
       };
@@ -249,9 +249,7 @@ export async function resolveTarget(
   }
   const caller = await callerUserId(clients);
   const timeoutMs = options.timeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
-  const sleep =
-    options.sleep ??
-    ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? delay;
   const started = Date.now();
   for (let tries = 0; ; tries++) {
     const result = await attempt(clients, target, name, caller, options);
@@ -259,8 +257,8 @@ export async function resolveTarget(
       return result.done;
     }
     const waited = Date.now() - started;
-    const delay = Math.min(30_000, 1000 * 2 ** tries);
-    if (waited + delay > timeoutMs) {
+    const backoff = Math.min(30_000, 1000 * 2 ** tries);
+    if (waited + backoff > timeoutMs) {
       throw new OperationError(
         `${name} is not reachable after ${Math.round(waited / 1000)} s: ${result.waitReason}`,
         timeoutMs === 0
@@ -273,8 +271,8 @@ export async function resolveTarget(
       reason: result.waitReason ?? '',
       attempt: tries + 1,
       waitedMs: waited,
-      nextDelayMs: delay
+      nextDelayMs: backoff
     });
-    await sleep(delay);
+    await sleep(backoff);
   }
 }
