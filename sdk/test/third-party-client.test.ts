@@ -270,16 +270,7 @@ function armDrop(events: string): Promise<void> {
   const before = readEvents(events).filter(
     e => e.event === 'disconnected'
   ).length;
-  // one drop only: the next frame either way drops the WebSocket, the frames after it pass (a plan left armed until
-  // the probe's event is seen could also drop the client's resend on the resumed channel)
-  let armed = true;
-  sandbox.sessions.faults = {
-    get dropConnectionEvery() {
-      const every = armed ? 1 : undefined;
-      armed = false;
-      return every;
-    }
-  };
+  sandbox.sessions.faults = { dropConnectionOnce: true };
   return until(
     () =>
       readEvents(events).filter(e => e.event === 'disconnected').length >

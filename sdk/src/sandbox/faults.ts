@@ -5,6 +5,11 @@
 export interface IFaultPlan {
   /** Drop the client's WebSocket (no close handshake) after every N frames in either direction. */
   dropConnectionEvery?: number;
+  /**
+   * Drop the client's WebSocket on the next frame in either direction, once: the plan forgets it then, so the
+   * client's resend on the resumed channel passes (a plan that stays armed could drop that too).
+   */
+  dropConnectionOnce?: boolean;
   /** Hold every frame this long before passing it on. */
   delayMs?: number;
   /** Send every Nth frame twice. */
@@ -36,7 +41,11 @@ export class FaultyLink {
     this.count += 1;
     const every = (n?: number) =>
       n !== undefined && n > 0 && this.count % n === 0;
-    if (every(plan.dropConnectionEvery)) {
+    const once = plan.dropConnectionOnce === true;
+    if (once || every(plan.dropConnectionEvery)) {
+      if (once) {
+        plan.dropConnectionOnce = false;
+      }
       this.onDrop();
       return;
     }
