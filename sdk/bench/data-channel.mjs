@@ -68,8 +68,10 @@ const routeLabel = {
   direct: 'direct ssh',
   proxy: 'proxy ssh',
   'third-party': 'third-party ssh',
-  'aws-plugin': "AWS plugin ssh (session-manager-plugin)"
+  'aws-plugin': 'AWS plugin ssh (session-manager-plugin)'
 };
+/** A ProxyCommand client's name in the rows that are not about ssh itself. */
+const clientLabel = client => routeLabel[client].replace(' ssh', '');
 
 async function streamClient(spec, sandbox = sandboxes.unpaced) {
   const { stdout } = await promisify(execFile)(process.execPath, [STREAM_CLIENT, JSON.stringify({ target: INSTANCE, ...spec })], {
@@ -143,7 +145,7 @@ for (const [pacing, sandbox] of Object.entries({ 'pacing off': sandboxes.unpaced
       rounds: ROUNDS,
       warmup: WARMUP
     });
-    row(`echo round trip, median: ${routeLabel[client].replace(' ssh', '')}, ${pacing}`, times[Math.floor(times.length / 2)], 'ms');
+    row(`echo round trip, median: ${clientLabel(client)}, ${pacing}`, times[Math.floor(times.length / 2)], 'ms');
   }
 }
 
@@ -153,7 +155,7 @@ const pacedEnv = envOf(sandboxes.paced);
 const single = await runSsh(routes.proxy, `head -c ${pacedBytes} /dev/zero`, { env: pacedEnv });
 row(`paced: 1 session (ssh), ${PACED_MB} MiB down`, mbps(pacedBytes, single.seconds), 'MB/s');
 for (const client of Object.keys(proxyCommands)) {
-  const label = routeLabel[client].replace(' ssh', '');
+  const label = clientLabel(client);
   if (client !== 'proxy') {
     const down = await runSsh(routes[client], `head -c ${pacedBytes} /dev/zero`, { env: pacedEnv });
     row(`paced: 1 session, ${label}, ${PACED_MB} MiB down`, mbps(pacedBytes, down.seconds), 'MB/s');
@@ -205,17 +207,20 @@ ratio(`${FLAT_MB} MiB download: peak RSS - RSS at start, MiB`, value(`memory: ${
 console.log(`\nthe plugin on this machine kind (reference §8): paced ${PLUGIN.pacedDown} MB/s down, ${PLUGIN.up} MB/s up, echo ${PLUGIN.echoMs} ms, setup +${PLUGIN.setupOverS} s over direct ssh`);
 if (AWS_PLUGIN) {
   const plugin = routeLabel['aws-plugin'];
+  const pluginClient = clientLabel('aws-plugin');
   console.log('\nAWS plugin measured in this run, beside sm-ssh proxy (×: ours / the plugin)');
   for (const [what, ours, theirs] of [
     ['download, pacing off', `proxy ssh: ${MB} MiB down`, `${plugin}: ${MB} MiB down`],
     ['upload, pacing off', `proxy ssh: ${MB} MiB up`, `${plugin}: ${Math.min(MB, AWS_PLUGIN_UP_MB)} MiB up`],
-    ['paced upload', `paced: 1 session, proxy, ${PACED_MB} MiB up`, `paced: 1 session, AWS plugin (session-manager-plugin), ${PACED_MB} MiB up`],
-    ['paced download', `paced: 1 session (ssh), ${PACED_MB} MiB down`, `paced: 1 session, AWS plugin (session-manager-plugin), ${PACED_MB} MiB down`],
-    ['echo, pacing off (× faster)', 'echo round trip, median: AWS plugin (session-manager-plugin), pacing off', 'echo round trip, median: proxy, pacing off'],
-    ['echo, paced agent (× faster)', 'echo round trip, median: AWS plugin (session-manager-plugin), paced agent', 'echo round trip, median: proxy, paced agent'],
+    ['paced upload', `paced: 1 session, proxy, ${PACED_MB} MiB up`, `paced: 1 session, ${pluginClient}, ${PACED_MB} MiB up`],
+    ['paced download', `paced: 1 session (ssh), ${PACED_MB} MiB down`, `paced: 1 session, ${pluginClient}, ${PACED_MB} MiB down`],
+    ['echo, pacing off (× faster)', `echo round trip, median: ${pluginClient}, pacing off`, 'echo round trip, median: proxy, pacing off'],
+    ['echo, paced agent (× faster)', `echo round trip, median: ${pluginClient}, paced agent`, 'echo round trip, median: proxy, paced agent'],
     ['setup + exit (× faster)', `${plugin}: setup + exit (ssh true)`, 'proxy ssh: setup + exit (ssh true)']
   ]) {
-    console.log(`  ${what.padEnd(40)} ${(value(ours) / value(theirs)).toFixed(2).padStart(9)} ×`);
+    // a transfer too small to outlast the subtracted setup time gives a negative rate: no ratio then
+    const x = value(ours) / value(theirs);
+    console.log(`  ${what.padEnd(40)} ${(value(ours) > 0 && value(theirs) > 0 ? x.toFixed(2) : 'n/a').padStart(9)} ×`);
   }
 }
 
