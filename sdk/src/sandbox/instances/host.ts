@@ -22,10 +22,14 @@ import {
   writeFileSync
 } from 'node:fs';
 import { join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
 import { OperationError, UsageError } from '../../errors.js';
 import { freePort } from '../moto.js';
+import {
+  supervise,
+  type IRunOptions,
+  type IRunningScript
+} from './script-run.js';
 
 const run = promisify(execFile);
 
@@ -66,34 +70,6 @@ export interface IInstanceHostOptions {
   hostKeyTypes?: string[];
 }
 
-export interface IRunOptions {
-  /** Kill the script (and everything it started) after this long. */
-  timeoutMs?: number;
-  /** Working directory inside the instance (default `/`). */
-  cwd?: string;
-  env?: Record<string, string>;
-  /** Keep at most this many characters of stdout / stderr (the rest is read and dropped). */
-  maxStdout?: number;
-  maxStderr?: number;
-}
-
-export interface IRunResult {
-  /** Exit code of the script; null when it was killed. */
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  /** Killed by `cancel()` or because the host stopped. */
-  cancelled: boolean;
-}
-
-export interface IRunningScript {
-  result: Promise<IRunResult>;
-  /** Kills the script and everything it started. */
-  cancel(): void;
-}
-
 function requireTools(): void {
   for (const tool of [SSHD, UNSHARE, SETPRIV]) {
     if (!existsSync(tool)) {
@@ -105,8 +81,11 @@ function requireTools(): void {
   }
 }
 
-/** Starts `command` as the first process of new mount, PID and UTS namespaces entered into the instance. */
-function spawnInInstance(
+/**
+ * Starts `command` as the first process of new mount, PID and UTS namespaces entered into the instance directory
+ * `dir` (its `etc/ssh` and `tmp` bind-mounted over `/etc/ssh` and `/tmp`).
+ */
+export function spawnInInstance(
   dir: string,
   hostname: string,
   cwd: string,
@@ -144,7 +123,7 @@ function spawnInInstance(
 }
 
 /** Children of a process, from the `children` file of each of its tasks in /proc. */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap(task =>
       readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
@@ -162,7 +141,7 @@ function childrenOf(pid: number): number[] {
  * and `unshare` reaps init and exits, so nothing is left as a zombie. Before `unshare` has forked, killing it is
  * enough (--kill-child takes the child along).
  */
-function killNamespace(child: ChildProcess): Promise<void> {
+export function killNamespace(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve();
   }
@@ -182,27 +161,6 @@ function killNamespace(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
   }
   return exited;
-}
-
-/** Keeps the first `limit` characters of a stream, decoding UTF-8 across chunk boundaries. */
-class Capture {
-  private readonly decoder = new StringDecoder('utf8');
-  text = '';
-
-  constructor(private readonly limit: number) {}
-
-  push(chunk: Buffer): void {
-    if (this.text.length < this.limit) {
-      this.text = (this.text + this.decoder.write(chunk)).slice(0, this.limit);
-    }
-  }
-
-  end(): string {
-    if (this.text.length < this.limit) {
-      this.text = (this.text + this.decoder.end()).slice(0, this.limit);
-    }
-    return this.text;
-  }
 }
 
 const DEFAULT_HOST_KEYS = ['ed25519', 'ecdsa'];
@@ -400,44 +358,8 @@ export class InstanceHost {
         ...options.env
       }
     );
-    const stdout = new Capture(options.maxStdout ?? Number.MAX_SAFE_INTEGER);
-    const stderr = new Capture(options.maxStderr ?? Number.MAX_SAFE_INTEGER);
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-    let timedOut = false;
-    let cancelled = false;
-    const timer =
-      options.timeoutMs !== undefined
-        ? setTimeout(() => {
-            timedOut = true;
-            void killNamespace(child);
-          }, options.timeoutMs)
-        : undefined;
-    const handle: IRunningScript = {
-      cancel: () => {
-        cancelled = true;
-        void killNamespace(child);
-      },
-      result: new Promise<IRunResult>(resolve => {
-        const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-          clearTimeout(timer);
-          this.scripts.delete(handle);
-          resolve({
-            exitCode: timedOut || cancelled ? null : code,
-            signal,
-            stdout: stdout.end(),
-            stderr: stderr.end(),
-            timedOut,
-            cancelled: cancelled && !timedOut
-          });
-        };
-        child.once('close', finish);
-        child.once('error', error => {
-          stderr.push(Buffer.from(String(error)));
-          finish(127, null);
-        });
-      })
-    };
+    const handle = supervise(child, () => void killNamespace(child), options);
+    void handle.result.then(() => this.scripts.delete(handle));
     this.scripts.add(handle);
     return handle;
   }

@@ -19,11 +19,14 @@ export {
   InstanceHost,
   processesUsing,
   type IHostKey,
-  type IInstanceHostOptions,
+  type IInstanceHostOptions
+} from './host.js';
+export {
   type IRunningScript,
   type IRunOptions,
-  type IRunResult
-} from './host.js';
+  type IRunResult,
+  type IScriptRunner
+} from './script-run.js';
 export {
   AGENT_VERSION,
   InstanceRegistry,

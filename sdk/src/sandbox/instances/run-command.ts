@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../aws-json-server.js';
-import type { InstanceHost } from './host.js';
+import type { IScriptRunner } from './script-run.js';
 
 export const RUN_SHELL_SCRIPT = 'AWS-RunShellScript';
 export const PLUGIN_NAME = 'aws:runShellScript';
@@ -159,11 +159,14 @@ function done(status: InvocationStatus): boolean {
   return !['Pending', 'InProgress', 'Delayed', 'Cancelling'].includes(status);
 }
 
-/** Runs the invocation's script in the host; resolves when it has ended (whatever the outcome). */
+/**
+ * Runs the invocation's script with `runner` (the instance's host, or the stand-in agent's own shell); resolves
+ * when it has ended (whatever the outcome).
+ */
 export async function execute(
   command: ICommand,
   invocation: IInvocation,
-  host: InstanceHost | undefined
+  runner: IScriptRunner | undefined
 ): Promise<void> {
   if (invocation.status !== 'Pending') {
     return;
@@ -171,7 +174,7 @@ export async function execute(
   invocation.status = 'InProgress';
   invocation.statusDetails = 'InProgress';
   invocation.started = new Date();
-  if (!host) {
+  if (!runner) {
     finish(
       invocation,
       'Failed',
@@ -184,7 +187,7 @@ export async function execute(
   }
   let running;
   try {
-    running = host.run(command.parameters.commands.join('\n'), {
+    running = runner.run(command.parameters.commands.join('\n'), {
       timeoutMs: command.executionTimeoutSeconds * 1000,
       cwd: command.parameters.workingDirectory?.[0] || '/',
       env: {
