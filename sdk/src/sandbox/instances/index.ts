@@ -7,6 +7,12 @@ export {
   type IDemoInstance
 } from './demo.js';
 export {
+  SandboxContainer,
+  shellQuote,
+  type IContainerExit,
+  type IContainerOptions
+} from './container.js';
+export {
   instanceFilter,
   paginate,
   pageSize,
