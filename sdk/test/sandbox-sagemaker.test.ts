@@ -108,14 +108,14 @@ afterAll(async () => {
 });
 
 describe('routing', () => {
-  it('points SageMaker and CloudWatch Logs at the sandbox, IAM/STS/S3 at moto', () => {
+  it('points SageMaker, CloudWatch Logs and IAM/STS (relayed to moto, counted) at the sandbox, S3 at moto', () => {
     const moto = sandbox.moto?.url as string;
     expect(sandbox.env).toMatchObject({
       AWS_ENDPOINT_URL_SAGEMAKER: sandbox.url,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: sandbox.url,
       AWS_ENDPOINT_URL_SSM: sandbox.url,
-      AWS_ENDPOINT_URL_IAM: moto,
-      AWS_ENDPOINT_URL_STS: moto,
+      AWS_ENDPOINT_URL_IAM: sandbox.url,
+      AWS_ENDPOINT_URL_STS: sandbox.url,
       AWS_ENDPOINT_URL_S3: moto
     });
   });

@@ -3,7 +3,9 @@
  * `{"__type": …, "message": …}` with `x-amzn-errortype`), so the real AWS SDK can talk to sandbox services through
  * the standard `AWS_ENDPOINT_URL_<SERVICE>` variables. Signatures are accepted, not verified; the region and the
  * access key are read from the SigV4 `Authorization` header. A service with an upstream (moto) hands it, unchanged,
- * the operations it does not implement and those its operations answer with FORWARD.
+ * the operations it does not implement and those its operations answer with FORWARD. Query-protocol calls (STS, IAM:
+ * a form body, no X-Amz-Target) go to the query upstream as they came. Every call is counted (`calls`, and
+ * `GET /_sandbox/calls`; `DELETE` there resets), whoever answers it.
  */
 import {
   createServer,
@@ -13,6 +15,13 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { CallCounter, type ICallCounts } from './call-counter.js';
+import {
+  isQueryRequest,
+  queryAction,
+  queryServiceName,
+  sendQueryError
+} from './query-protocol.js';
 import { relay } from './upstream.js';
 
 /** An error the sandbox answers with, in the shape AWS uses. */
@@ -49,6 +58,8 @@ export type JsonOperation = (
 export interface IJsonService {
   /** The prefix of X-Amz-Target, e.g. `AmazonSSM`. */
   targetPrefix: string;
+  /** The service's name in the call counts, e.g. `SSM` (default: the target prefix). */
+  name?: string;
   operations: Record<string, JsonOperation>;
   /** Base URL of the service that answers what this one does not implement (moto). */
   upstream?: string;
@@ -59,6 +70,8 @@ export interface IJsonServerOptions {
   port?: number;
   account?: string;
   defaultRegion?: string;
+  /** Base URL that answers query-protocol calls (STS, IAM: moto); without it they are refused. */
+  queryUpstream?: string;
   /** Takes HTTP upgrades (WebSockets); returns false for paths it does not serve, which are refused. */
   upgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
@@ -66,21 +79,44 @@ export interface IJsonServerOptions {
 export interface IRunningServer {
   url: string;
   port: number;
+  /** The calls clients made to this server. */
+  calls: ICallCounts;
   close(): Promise<void>;
 }
 
+/** Where the call counts are served. */
+export const CALLS_PATH = '/_sandbox/calls';
+
 const MAX_BODY_BYTES = 1024 * 1024;
-const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\//;
+/** `Credential=<access key>/<date>/<region>/<service>/aws4_request` of a SigV4 Authorization header. */
+const CREDENTIAL_SCOPE =
+  /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\//;
+
+interface IServerSettings {
+  account: string;
+  defaultRegion: string;
+  queryUpstream?: string;
+  calls: CallCounter;
+}
+
+function credentialScope(request: IncomingMessage): {
+  accessKeyId?: string;
+  region?: string;
+  service?: string;
+} {
+  const scope = CREDENTIAL_SCOPE.exec(request.headers.authorization ?? '');
+  return { accessKeyId: scope?.[1], region: scope?.[2], service: scope?.[3] };
+}
 
 function callContext(
   request: IncomingMessage,
   account: string,
   defaultRegion: string
 ): ICallContext {
-  const scope = CREDENTIAL_SCOPE.exec(request.headers.authorization ?? '');
+  const scope = credentialScope(request);
   return {
-    region: scope?.[2] ?? defaultRegion,
-    accessKeyId: scope?.[1],
+    region: scope.region ?? defaultRegion,
+    accessKeyId: scope.accessKeyId,
     account,
     authorization: request.headers.authorization
   };
@@ -127,17 +163,77 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** `GET /_sandbox/calls` reads the counts; `DELETE` answers with them and starts again from zero. */
+function serveCalls(
+  request: IncomingMessage,
+  response: ServerResponse,
+  calls: CallCounter
+): void {
+  if (request.method !== 'GET' && request.method !== 'DELETE') {
+    throw new AwsServiceError(
+      'MethodNotAllowed',
+      `${request.method} ${CALLS_PATH} is not supported; GET reads the counts, DELETE resets them`,
+      405
+    );
+  }
+  send(response, 200, calls.report());
+  if (request.method === 'DELETE') {
+    calls.reset();
+  }
+}
+
+/** A query-protocol call: counted by its Action and relayed to the query upstream; errors in its XML shape. */
+async function handleQuery(
+  request: IncomingMessage,
+  response: ServerResponse,
+  settings: IServerSettings
+): Promise<void> {
+  try {
+    const body = await readBody(request);
+    const action = queryAction(body);
+    if (!action) {
+      throw new AwsServiceError(
+        'MissingAction',
+        'the request has neither an X-Amz-Target header nor an Action'
+      );
+    }
+    const service = queryServiceName(credentialScope(request).service);
+    settings.calls.count(service, action);
+    if (!settings.queryUpstream) {
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        `the sandbox answers ${service} ${action} only through moto, which it did not start`
+      );
+    }
+    await relay(request, response, settings.queryUpstream, body);
+  } catch (error) {
+    if (!(error instanceof AwsServiceError) || response.headersSent) {
+      throw error;
+    }
+    sendQueryError(response, error);
+  }
+}
+
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   services: IJsonService[],
-  options: Required<Pick<IJsonServerOptions, 'account' | 'defaultRegion'>>
+  settings: IServerSettings
 ): Promise<void> {
+  if (new URL(request.url ?? '/', 'http://sandbox').pathname === CALLS_PATH) {
+    serveCalls(request, response, settings.calls);
+    return;
+  }
   if (request.method === 'GET') {
     send(response, 200, {
       sandbox: 'sm-ssh',
-      services: services.map(service => service.targetPrefix)
+      services: services.map(service => service.targetPrefix),
+      calls: CALLS_PATH
     });
+    return;
+  }
+  if (isQueryRequest(request)) {
+    await handleQuery(request, response, settings);
     return;
   }
   if (request.method !== 'POST') {
@@ -156,6 +252,7 @@ async function handle(
   }
   const [prefix, operation] = target.split('.', 2);
   const service = services.find(candidate => candidate.targetPrefix === prefix);
+  settings.calls.count(service?.name ?? prefix, operation);
   const handler = service?.operations[operation];
   if (!handler && service?.upstream) {
     await relay(request, response, service.upstream);
@@ -186,7 +283,7 @@ async function handle(
   }
   const output: unknown = await handler(
     input as Record<string, unknown>,
-    callContext(request, options.account, options.defaultRegion)
+    callContext(request, settings.account, settings.defaultRegion)
   );
   if (output === FORWARD) {
     if (!service?.upstream) {
@@ -206,9 +303,11 @@ export async function startJsonServer(
   services: IJsonService[],
   options: IJsonServerOptions = {}
 ): Promise<IRunningServer> {
-  const settings = {
+  const settings: IServerSettings = {
     account: options.account ?? '123456789012',
-    defaultRegion: options.defaultRegion ?? 'us-east-1'
+    defaultRegion: options.defaultRegion ?? 'us-east-1',
+    queryUpstream: options.queryUpstream,
+    calls: new CallCounter()
   };
   const server: Server = createServer((request, response) => {
     handle(request, response, services, settings).catch((error: unknown) => {
@@ -244,6 +343,7 @@ export async function startJsonServer(
   return {
     url: `http://${host}:${port}`,
     port,
+    calls: settings.calls,
     close: () =>
       new Promise<void>(resolve => {
         server.close(() => resolve());

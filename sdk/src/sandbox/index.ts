@@ -4,12 +4,18 @@
  */
 export {
   AwsServiceError,
+  CALLS_PATH,
   FORWARD,
   startJsonServer,
   type ICallContext,
   type IJsonService,
   type IRunningServer
 } from './aws-json-server.js';
+export {
+  CallCounter,
+  type ICallCounts,
+  type ICallReport
+} from './call-counter.js';
 export { freePort, startMoto, type IMotoServer } from './moto.js';
 export { SsmFaults, SsmSandboxState, ssmService } from './ssm-service.js';
 export * from './instances/index.js';

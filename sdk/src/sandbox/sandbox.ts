@@ -1,4 +1,5 @@
 import { startJsonServer, type IRunningServer } from './aws-json-server.js';
+import type { ICallCounts } from './call-counter.js';
 import { LogsFront, type ILogsFrontOptions } from './logs/index.js';
 import { startMoto, type IMotoServer } from './moto.js';
 import { SageMakerFront, type ISageMakerTimings } from './sagemaker/index.js';
@@ -23,13 +24,21 @@ export interface ISandboxOptions {
 }
 
 export interface ISandbox {
-  /** Base URL of the sandbox's own endpoint (SSM, and the SageMaker and CloudWatch Logs fronts before moto). */
+  /**
+   * Base URL of the sandbox's own endpoint: SSM, the SageMaker and CloudWatch Logs fronts before moto, and (when it
+   * started moto) the relay of STS and IAM to moto.
+   */
   url: string;
   /** moto, when the sandbox started it. */
   moto?: IMotoServer;
   /** The environment that points AWS SDKs and our CLI at the sandbox's services. */
   env: Record<string, string>;
   ssm: SsmSandboxState;
+  /**
+   * The AWS API calls clients made to the sandbox by `<Service>.<Operation>`, relayed ones included (S3 goes to moto
+   * directly and is not counted). Also served as `GET <url>/_sandbox/calls`; `DELETE` there resets.
+   */
+  calls: ICallCounts;
   /** Session Manager sessions and their data channels (fault injection: `sessions.faults`). */
   sessions: SessionManager;
   /** SageMaker jobs and Studio apps the sandbox serves itself; `sagemaker.jobs.finish(…)` ends a job. */
@@ -93,6 +102,7 @@ export async function startSandbox(
       [service, sagemaker.service(), logs.service()],
       {
         ...options,
+        queryUpstream: moto?.url,
         upgrade: (request, socket, head) =>
           sessions.handleUpgrade(request, socket, head)
       }
@@ -103,10 +113,11 @@ export async function startSandbox(
     await moto?.stop();
     throw error;
   }
+  // STS and IAM reach moto through the sandbox, which counts their calls; S3's REST paths would clash with ours
   const motoEnv: Record<string, string> = moto
     ? {
-        AWS_ENDPOINT_URL_IAM: moto.url,
-        AWS_ENDPOINT_URL_STS: moto.url,
+        AWS_ENDPOINT_URL_IAM: server.url,
+        AWS_ENDPOINT_URL_STS: server.url,
         AWS_ENDPOINT_URL_S3: moto.url
       }
     : {};
@@ -120,6 +131,7 @@ export async function startSandbox(
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: server.url
     },
     ssm,
+    calls: server.calls,
     sessions,
     sagemaker,
     logs,

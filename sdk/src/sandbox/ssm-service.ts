@@ -169,6 +169,7 @@ export function ssmService(state = new SsmSandboxState()): IJsonService {
   };
   return {
     targetPrefix: 'AmazonSSM',
+    name: 'SSM',
     operations: Object.fromEntries(
       Object.entries(operations).map(([name, operation]) => [
         name,

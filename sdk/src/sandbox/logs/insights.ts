@@ -109,6 +109,7 @@ export class LogsFront {
     };
     return {
       targetPrefix: 'Logs_20140328',
+      name: 'CloudWatchLogs',
       upstream: this.upstream?.url,
       operations
     };

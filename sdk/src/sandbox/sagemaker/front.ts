@@ -63,6 +63,7 @@ export class SageMakerFront {
   service(): IJsonService {
     return {
       targetPrefix: 'SageMaker',
+      name: 'SageMaker',
       upstream: this.upstream?.url,
       operations: {
         ...this.jobOperations(),
