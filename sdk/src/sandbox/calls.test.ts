@@ -147,7 +147,12 @@ describe('call counting', () => {
     >;
     expect(root).toMatchObject({
       sandbox: 'sm-ssh',
-      services: ['AmazonSSM', 'SageMaker', 'Logs_20140328']
+      services: [
+        'AmazonSSM',
+        'SageMaker',
+        'Logs_20140328',
+        'EC2WindowsMessageDeliveryService'
+      ]
     });
     const post = await fetch(`${sandbox.url}/_sandbox/calls`, {
       method: 'POST'

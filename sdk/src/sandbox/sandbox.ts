@@ -99,7 +99,12 @@ export async function startSandbox(
   let server: IRunningServer;
   try {
     server = await startJsonServer(
-      [service, sagemaker.service(), logs.service()],
+      [
+        service,
+        sagemaker.service(),
+        logs.service(),
+        ssm.instances.agentMessages.service()
+      ],
       {
         ...options,
         queryUpstream: moto?.url,
@@ -127,6 +132,7 @@ export async function startSandbox(
     env: {
       ...motoEnv,
       AWS_ENDPOINT_URL_SSM: server.url,
+      AWS_ENDPOINT_URL_EC2MESSAGES: server.url,
       AWS_ENDPOINT_URL_SAGEMAKER: server.url,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: server.url
     },

@@ -7,6 +7,11 @@ export {
   type IDemoInstance
 } from './demo.js';
 export {
+  AgentMessages,
+  EC2_MESSAGES_PREFIX,
+  type IAgentMessagesOptions
+} from './agent-messages.js';
+export {
   SandboxContainer,
   shellQuote,
   type IContainerExit,
@@ -37,6 +42,7 @@ export {
   AGENT_VERSION,
   InstanceRegistry,
   type IActivation,
+  type IAgentLink,
   type IInstanceRegistryOptions,
   type ILaunchOptions,
   type IManagedInstance,

@@ -1,8 +1,11 @@
 /**
  * The sandbox's managed instances: hybrid activations, registration (what `amazon-ssm-agent -register` does),
- * DescribeInstanceInformation, tags of `ManagedInstance` resources, deregistration and Run Command. Every
- * registered instance gets its own host (host.ts: own /etc/ssh, a real sshd on a loopback port) unless asked not
- * to. State is per account and region, like AWS; instance ids are unique across them.
+ * DescribeInstanceInformation, tags of `ManagedInstance` resources, deregistration and Run Command. An instance
+ * registered from the sandbox's own side gets its own host (host.ts: own /etc/ssh, a real sshd on a loopback port)
+ * unless asked not to; one registered by an agent (RegisterManagedInstance, e.g. the stand-in agent in a sandbox
+ * container) has none: its agent reports in (UpdateInstanceInformation, ec2messages polls), runs its Run Command
+ * scripts itself (agent-messages.ts) and its sessions reach the container's ports. State is per account and region,
+ * like AWS; instance ids are unique across them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +16,7 @@ import {
   type ICallContext,
   type JsonOperation
 } from '../aws-json-server.js';
+import { AgentMessages, type IAgentMessagesOptions } from './agent-messages.js';
 import {
   instanceFilter,
   INSTANCE_ID,
@@ -81,8 +85,19 @@ export interface IManagedInstance extends IScope, IInstanceFacts {
   tags: Map<string, string>;
   /** Frozen when the instance goes offline; "now" while Online. */
   lastPing: Date;
-  /** The instance's own sshd and namespaces; absent for control-plane-only instances. */
+  /** The instance's own sshd and namespaces; absent for control-plane-only and agent-run instances. */
   host?: InstanceHost;
+  /** Set when the instance runs its own agent (registered through RegisterManagedInstance). */
+  agent?: IAgentLink;
+}
+
+/** What the sandbox knows of an instance's own agent. */
+export interface IAgentLink {
+  /**
+   * Ports of the instance as ports of this machine, as the agent reported them (`SandboxLocalPorts` of its
+   * UpdateInstanceInformation): a container shares the machine's network, so its sshd cannot have port 22 itself.
+   */
+  localPorts: Map<number, number>;
 }
 
 export interface IInstanceRegistryOptions {
@@ -95,6 +110,8 @@ export interface IInstanceRegistryOptions {
   hostKeyTypes?: string[];
   /** Hold every invocation Pending this long before it starts (to test polling). Default 0. */
   commandStartDelayMs?: number;
+  /** The ec2messages long poll and the silence after which an agent-run instance goes ConnectionLost. */
+  agentMessages?: IAgentMessagesOptions;
 }
 
 export interface IRegisterOptions {
@@ -106,6 +123,11 @@ export interface IRegisterOptions {
   authorizedKeys?: string[];
   /** Start a host (sshd, namespaces) for the instance; default true. */
   host?: boolean;
+  /**
+   * The instance runs its own agent (RegisterManagedInstance): no host; ConnectionLost until the agent reports in;
+   * Run Command goes to the agent through ec2messages.
+   */
+  agent?: boolean;
 }
 
 export interface ILaunchOptions extends Partial<IScope> {
@@ -139,6 +161,15 @@ function requireString(input: Record<string, unknown>, name: string): string {
   return value;
 }
 
+function isPort(value: unknown): value is number {
+  return (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value > 0 &&
+    value < 65536
+  );
+}
+
 function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
 }
@@ -151,8 +182,24 @@ export class InstanceRegistry {
   private readonly timers = new Set<NodeJS.Timeout>();
   private rootDir?: string;
   private closed = false;
+  /** The ec2messages queues of agent-run instances (`agentMessages.service()` is the JSON service). */
+  readonly agentMessages: AgentMessages;
 
-  constructor(private readonly options: IInstanceRegistryOptions = {}) {}
+  constructor(private readonly options: IInstanceRegistryOptions = {}) {
+    this.agentMessages = new AgentMessages(
+      {
+        agentInstance: (call, id) => this.requireAgentRun(call, id),
+        agentSeen: (instanceId, alive) => {
+          const instance = this.instances.get(instanceId);
+          const status = alive ? 'Online' : 'ConnectionLost';
+          if (instance && instance.pingStatus !== status) {
+            this.setPingStatus(instanceId, status);
+          }
+        }
+      },
+      options.agentMessages
+    );
+  }
 
   private get defaultScope(): IScope {
     return {
@@ -223,8 +270,9 @@ export class InstanceRegistry {
 
   /**
    * Where a session to `portNumber` of an instance connects, or undefined when the instance is unknown, offline
-   * or has no host. Port 22 is the instance's sshd; the instance shares the machine's network, so other ports
-   * (and remote hosts) are reached as they are.
+   * or has neither a host nor an agent. Port 22 is the instance's sshd; the instance shares the machine's network,
+   * so other ports (and remote hosts) are reached as they are. An agent-run instance's local ports are those its
+   * agent reported (its container's sshd on a free port stands for port 22).
    */
   resolveTarget(
     instanceId: string,
@@ -232,15 +280,32 @@ export class InstanceRegistry {
     host?: string
   ): ITargetEndpoint | undefined {
     const instance = this.instances.get(instanceId);
-    if (!instance?.host?.running || instance.pingStatus !== 'Online') {
+    if (
+      !instance ||
+      instance.pingStatus !== 'Online' ||
+      !(instance.agent || instance.host?.running)
+    ) {
       return undefined;
     }
     const local =
       !host || host === 'localhost' || host === '127.0.0.1' || host === '::1';
-    if (local && portNumber === 22) {
+    if (instance.agent) {
+      return local
+        ? {
+            host: '127.0.0.1',
+            port: instance.agent.localPorts.get(portNumber) ?? portNumber
+          }
+        : { host: host as string, port: portNumber };
+    }
+    if (local && portNumber === 22 && instance.host) {
       return { host: instance.host.sshHost, port: instance.host.sshPort };
     }
     return { host: local ? '127.0.0.1' : host, port: portNumber };
+  }
+
+  /** The activation (with its code), for tests that check what a container printed. */
+  activation(activationId: string): IActivation | undefined {
+    return this.activations.get(activationId);
   }
 
   /** CreateActivation without HTTP (the container side's `create-activation`). */
@@ -323,7 +388,7 @@ export class InstanceRegistry {
       options.computerName ||
       (activation.defaultInstanceName || instanceId).slice(0, 63);
     let host: InstanceHost | undefined;
-    if (options.host !== false) {
+    if (options.host !== false && !options.agent) {
       try {
         host = await this.track(
           InstanceHost.start({
@@ -353,7 +418,7 @@ export class InstanceRegistry {
       ipAddress: '127.0.0.1',
       registrationDate: now,
       lastPing: now,
-      pingStatus: 'Online',
+      pingStatus: options.agent ? 'ConnectionLost' : 'Online',
       agentVersion: AGENT_VERSION,
       platformType: 'Linux',
       platformName: 'Debian GNU/Linux',
@@ -362,7 +427,8 @@ export class InstanceRegistry {
       iamRole: activation.iamRole,
       resourceType: 'ManagedInstance',
       tags: new Map(activation.tags),
-      host
+      host,
+      ...(options.agent ? { agent: { localPorts: new Map() } } : {})
     };
     this.instances.set(instanceId, instance);
     return instance;
@@ -397,6 +463,9 @@ export class InstanceRegistry {
   deregister(instanceId: string): void {
     const instance = this.require(instanceId);
     this.instances.delete(instanceId);
+    if (instance.agent) {
+      this.agentMessages.forget(instanceId);
+    }
     if (instance.host) {
       void this.track(instance.host.stop());
     }
@@ -405,6 +474,7 @@ export class InstanceRegistry {
   /** Stops every host and pending command, and removes the temp root. */
   async close(): Promise<void> {
     this.closed = true;
+    this.agentMessages.close();
     for (const timer of this.timers) {
       clearTimeout(timer);
     }
@@ -453,6 +523,78 @@ export class InstanceRegistry {
       );
     }
     return instance;
+  }
+
+  /** An agent-run instance of the call's scope, or InvalidInstanceId. */
+  private requireAgentRun(call: ICallContext, id: unknown): IManagedInstance {
+    const instance = this.requireInScope(call, id);
+    if (!instance.agent) {
+      throw new AwsServiceError(
+        'InvalidInstanceId',
+        `Instance ${instance.instanceId} was not registered by an agent`
+      );
+    }
+    return instance;
+  }
+
+  /** RegisterManagedInstance: what `amazon-ssm-agent -register` calls with its activation and a fresh key pair. */
+  async registerManagedInstance(
+    input: Record<string, unknown>
+  ): Promise<Record<string, unknown>> {
+    const activationId = requireString(input, 'ActivationId');
+    const activationCode = requireString(input, 'ActivationCode');
+    requireString(input, 'PublicKey');
+    const keyType = input.PublicKeyType ?? 'Rsa';
+    if (keyType !== 'Rsa') {
+      throw new AwsServiceError(
+        'InvalidParameters',
+        `PublicKeyType ${String(keyType)} is not supported; the agent registers an Rsa key`
+      );
+    }
+    const instance = await this.register({
+      activationId,
+      activationCode,
+      agent: true
+    });
+    return { InstanceId: instance.instanceId };
+  }
+
+  /** UpdateInstanceInformation: the agent's health report (what DescribeInstanceInformation then shows). */
+  updateInstanceInformation(
+    call: ICallContext,
+    input: Record<string, unknown>
+  ): void {
+    const instance = this.requireAgentRun(call, input.InstanceId);
+    const text = (name: string): string | undefined =>
+      typeof input[name] === 'string' && input[name] !== ''
+        ? (input[name] as string)
+        : undefined;
+    instance.agentVersion = text('AgentVersion') ?? instance.agentVersion;
+    instance.computerName = text('ComputerName') ?? instance.computerName;
+    instance.ipAddress = text('IPAddress') ?? instance.ipAddress;
+    instance.platformName = text('PlatformName') ?? instance.platformName;
+    instance.platformVersion =
+      text('PlatformVersion') ?? instance.platformVersion;
+    const ports = input.SandboxLocalPorts;
+    if (ports !== undefined) {
+      if (ports === null || typeof ports !== 'object' || Array.isArray(ports)) {
+        throw validationError(
+          "Value at 'sandboxLocalPorts' failed to satisfy constraint: Member must be a map of port to port"
+        );
+      }
+      const map = new Map<number, number>();
+      for (const [from, to] of Object.entries(ports)) {
+        const port = Number(from);
+        if (!isPort(port) || !isPort(to)) {
+          throw validationError(
+            `Value '${from}: ${String(to)}' at 'sandboxLocalPorts' failed to satisfy constraint: ports are 1..65535`
+          );
+        }
+        map.set(port, to);
+      }
+      (instance.agent as IAgentLink).localPorts = map;
+    }
+    this.agentMessages.heard(instance.instanceId);
   }
 
   private instanceInformation(
@@ -782,6 +924,10 @@ export class InstanceRegistry {
       }
       return;
     }
+    if (instance.agent) {
+      this.agentMessages.deliver(command, invocation, deadline);
+      return;
+    }
     void this.track(execute(command, invocation, instance.host));
   }
 
@@ -985,6 +1131,11 @@ export class InstanceRegistry {
         this.describeActivations(call, input),
       DeleteActivation: (input, call) => {
         this.deleteActivation(call, input);
+        return {};
+      },
+      RegisterManagedInstance: input => this.registerManagedInstance(input),
+      UpdateInstanceInformation: (input, call) => {
+        this.updateInstanceInformation(call, input);
         return {};
       },
       DeregisterManagedInstance: (input, call) => {
