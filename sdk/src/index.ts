@@ -12,3 +12,4 @@ export * from './policies/index.js';
 export * from './sandbox/index.js';
 export * as ssm from './ssm/index.js';
 export { openStream, type IOpenStreamOptions } from './ssm/index.js';
+export * from './ssh/index.js';

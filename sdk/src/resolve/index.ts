@@ -26,3 +26,8 @@ export {
   type IResourceStatus,
   type ResourcePhase
 } from './status.js';
+export {
+  listTargets,
+  type IListOptions,
+  type ITargetSummary
+} from './list.js';

@@ -139,3 +139,4 @@ export {
   type IOpenStreamOptions,
   type IStreamPoolOptions
 } from './open-stream.js';
+export { sessionDuplex } from './session-duplex.js';

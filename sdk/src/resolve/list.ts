@@ -1,0 +1,215 @@
+/**
+ * Every target the caller can see: managed instances carrying the original project's tags (one
+ * DescribeInstanceInformation filtered on the tag key, then their tags), grouped into resources (nodes of a job
+ * share one), with SageMaker's status of each; plus InService endpoints, whose instances carry no tags and are
+ * found in their logs.
+ */
+import type { AwsClients } from '../aws/clients.js';
+import { sagemakerSdk, stsSdk } from '../aws/sdk.js';
+import {
+  formatTarget,
+  parseTarget,
+  type IResourceTarget,
+  type TargetKind
+} from '../names/index.js';
+import {
+  describeInstances,
+  SshTag,
+  type ITargetInstance
+} from './instances.js';
+import { instanceIdsFromLogs } from './logs.js';
+import { resourceStatus } from './status.js';
+
+/** One line of `sm-ssh list` (the `--json` fields are a contract: add, don't rename). */
+export interface ITargetSummary {
+  /** The name to pass to connect. */
+  target: string;
+  kind: TargetKind;
+  /** SageMaker's status word, or `unknown`. */
+  status: string;
+  /** The ping status of the newest node (`Online`, `ConnectionLost`, `Inactive`), or `NotFound`. */
+  ping: string;
+  nodes: number;
+  /** SSHOwner of the newest node (empty for endpoints, which carry no tags). */
+  owner: string;
+  /** Whether the owner is the caller (endpoints: true, since IAM alone decides). */
+  mine: boolean;
+  /** Seconds since the newest node registered (SSHTimestamp), when known. */
+  ageSeconds?: number;
+  /** The managed instances, newest first. */
+  instances: string[];
+  resourceArn?: string;
+}
+
+export interface IListOptions {
+  kind?: TargetKind;
+  /** Only the caller's targets. */
+  mine?: boolean;
+  /** Look up InService endpoints in their logs (default true; a Logs Insights query each). */
+  endpoints?: boolean;
+  now?: number;
+}
+
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order. */
+async function mapLimited<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<R>
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, worker)
+  );
+  return results;
+}
+
+function targetOfArn(arn: string): IResourceTarget | undefined {
+  try {
+    const target = parseTarget(arn);
+    return target.form === 'instance' ? undefined : target;
+  } catch {
+    return undefined;
+  }
+}
+
+function summary(
+  target: IResourceTarget,
+  nodes: ITargetInstance[],
+  status: string,
+  caller: string,
+  now: number
+): ITargetSummary {
+  const newest = nodes[0];
+  const owner = newest?.owner ?? '';
+  return {
+    target: formatTarget({ ...target, form: 'name' }),
+    kind: target.kind,
+    status,
+    ping: newest?.pingStatus ?? 'NotFound',
+    nodes: nodes.length,
+    owner,
+    mine: owner === '' || owner === caller,
+    ageSeconds:
+      newest?.timestamp !== undefined
+        ? Math.max(0, Math.round(now / 1000 - newest.timestamp))
+        : undefined,
+    instances: nodes.map(node => node.instanceId),
+    resourceArn: target.arn
+  };
+}
+
+async function endpointTargets(
+  clients: AwsClients,
+  known: Set<string>,
+  caller: string,
+  now: number
+): Promise<ITargetSummary[]> {
+  const { ListEndpointsCommand } = sagemakerSdk();
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.sagemaker().send(
+      new ListEndpointsCommand({
+        StatusEquals: 'InService',
+        NextToken: nextToken,
+        MaxResults: 100
+      })
+    );
+    names.push(
+      ...(page.Endpoints ?? []).map(endpoint => endpoint.EndpointName ?? '')
+    );
+    nextToken = page.NextToken;
+  } while (nextToken);
+  const fresh = names.filter(
+    name => name && !known.has(`${name}.inference.sagemaker`)
+  );
+  const found = await mapLimited(fresh, 4, async name => {
+    const target: IResourceTarget = { form: 'name', kind: 'inference', name };
+    const ids = await instanceIdsFromLogs(clients.logs(), target, { now });
+    const nodes =
+      ids.length > 0
+        ? await describeInstances(clients.ssm(), [
+            { Key: 'InstanceIds', Values: ids }
+          ]).catch(() => [])
+        : [];
+    const ordered = ids.flatMap(id =>
+      nodes.filter(node => node.instanceId === id)
+    );
+    return summary(target, ordered, 'InService', caller, now);
+  });
+  return found;
+}
+
+/** The targets, sorted by kind then name. */
+export async function listTargets(
+  clients: AwsClients,
+  options: IListOptions = {}
+): Promise<ITargetSummary[]> {
+  const now = options.now ?? Date.now();
+  const { GetCallerIdentityCommand } = stsSdk();
+  const [identity, instances] = await Promise.all([
+    clients.sts().send(new GetCallerIdentityCommand({})),
+    describeInstances(clients.ssm(), [
+      { Key: 'tag-key', Values: [SshTag.ResourceArn] }
+    ])
+  ]);
+  const caller = identity.UserId ?? '';
+  const groups = new Map<
+    string,
+    { target: IResourceTarget; nodes: ITargetInstance[] }
+  >();
+  for (const instance of instances) {
+    const target = instance.resourceArn
+      ? targetOfArn(instance.resourceArn)
+      : undefined;
+    if (!target) {
+      continue;
+    }
+    const key = instance.resourceArn?.toLowerCase() ?? '';
+    const group = groups.get(key) ?? { target, nodes: [] };
+    group.nodes.push(instance);
+    groups.set(key, group);
+  }
+  const wanted = [...groups.values()].filter(
+    group => !options.kind || group.target.kind === options.kind
+  );
+  const summaries = await mapLimited(wanted, 8, async ({ target, nodes }) => {
+    nodes.sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
+    const status = await resourceStatus(clients.sagemaker(), {
+      ...target,
+      form: 'name'
+    });
+    return summary(
+      target,
+      nodes,
+      status.status ?? (status.phase === 'missing' ? 'NotFound' : 'unknown'),
+      caller,
+      now
+    );
+  });
+  if (
+    (options.endpoints ?? true) &&
+    (!options.kind || options.kind === 'inference')
+  ) {
+    summaries.push(
+      ...(await endpointTargets(
+        clients,
+        new Set(summaries.map(s => s.target)),
+        caller,
+        now
+      ))
+    );
+  }
+  return summaries
+    .filter(entry => !options.mine || entry.mine)
+    .sort(
+      (a, b) => a.kind.localeCompare(b.kind) || a.target.localeCompare(b.target)
+    );
+}
