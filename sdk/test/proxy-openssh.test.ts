@@ -74,12 +74,13 @@ describe('OpenSSH through sm-ssh proxy and the sandbox', () => {
     );
   });
 
-  it('refuses a target that is not an instance id, and an offline instance', async () => {
-    const bad = await runCli(['proxy', 'my-job.training.sagemaker'], env);
+  it('refuses a malformed target or id, and an offline instance', async () => {
+    const bad = await runCli(['proxy', 'my-job.trainin.sagemaker'], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain(
-      '"my-job.training.sagemaker" is not a managed instance id'
-    );
+    expect(bad.stderr).toMatch(/^sm-ssh: error: .*"trainin"/);
+    const badId = await runCli(['proxy', 'mi-12'], env);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toContain('"mi-12" is not a managed instance id');
     const offline = await runCli(['proxy', 'mi-00000000000000000'], env);
     expect(offline.code).toBe(1);
     expect(offline.stderr).toContain(

@@ -1,10 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { SmSshError } from '../errors.js';
+import { registerConnectCommands } from './commands/connect.js';
+import { registerCopyCommand } from './commands/cp.js';
+import { registerForgetCommand } from './commands/forget.js';
 import { registerForwardCommand } from './commands/forward.js';
+import { registerListCommand } from './commands/list.js';
 import { registerProxyCommand } from './commands/proxy.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerSetupCommands } from './commands/setup.js';
+import { registerSshConfigCommand } from './commands/ssh-config.js';
 
 const packageJson = createRequire(import.meta.url)('../../package.json') as {
   version: string;
@@ -26,7 +31,12 @@ export function buildProgram(): Command {
         write(`sm-ssh: ${text.replace(/^error: /, 'error: ')}`)
     });
   registerSetupCommands(program);
+  registerListCommand(program);
+  registerConnectCommands(program);
+  registerCopyCommand(program);
   registerProxyCommand(program);
+  registerSshConfigCommand(program);
+  registerForgetCommand(program);
   registerForwardCommand(program);
   registerSandboxCommand(program);
   program.commands.forEach(function propagate(command: Command): void {

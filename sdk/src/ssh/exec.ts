@@ -91,22 +91,27 @@ export async function runCommand(
   return pipeChannel(channel, io);
 }
 
-/** An interactive login shell in a PTY; `resize` lets the caller follow the local terminal's size. */
+/**
+ * An interactive login shell, in a PTY when `terminal` is given (without one, as `ssh` does when stdin is not a
+ * terminal); `onChannel` gets a function that follows the local terminal's size.
+ */
 export async function runShell(
   client: Client,
   io: IChannelIo,
-  terminal: ITerminal,
+  terminal?: ITerminal,
   onChannel?: (resize: (size: ITerminal) => void) => void
 ): Promise<number> {
   const channel = await opened<ClientChannel>('opening a shell', callback =>
-    client.shell(
-      {
-        term: terminal.term ?? 'xterm-256color',
-        cols: terminal.cols,
-        rows: terminal.rows
-      },
-      callback
-    )
+    terminal
+      ? client.shell(
+          {
+            term: terminal.term ?? 'xterm-256color',
+            cols: terminal.cols,
+            rows: terminal.rows
+          },
+          callback
+        )
+      : client.shell(false, callback)
   );
   onChannel?.(size => channel.setWindow(size.rows, size.cols, 0, 0));
   return pipeChannel(channel, io);

@@ -127,6 +127,27 @@ export class KnownHosts {
     }
   }
 
+  /** The instances whose pins a name or id stands for. */
+  instancesOf(nameOrId: string): string[] {
+    const host = nameOrId.toLowerCase();
+    const found = new Set<string>();
+    for (const line of this.lines) {
+      if (!line.marker || !line.host) {
+        continue;
+      }
+      if (isAlias(line.marker) && line.host === host) {
+        found.add(line.marker.slice(ALIAS.length));
+      } else if (
+        !isAlias(line.marker) &&
+        (line.host === nameOrId ||
+          line.marker.slice(MARKER.length).toLowerCase() === host)
+      ) {
+        found.add(line.host);
+      }
+    }
+    return [...found];
+  }
+
   /** Removes the pins and aliases of a name or instance id; returns how many lines went. */
   forget(nameOrId: string): number {
     const host = nameOrId.toLowerCase();

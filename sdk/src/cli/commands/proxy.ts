@@ -7,11 +7,17 @@ import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../../errors.js';
+import type { AwsClients } from '../../aws/clients.js';
 import {
   clientsFor,
   withCommonOptions,
   type ICommonOptions
 } from '../common.js';
+import {
+  prepareOptions,
+  withTargetOptions,
+  type ITargetFlags
+} from '../target-options.js';
 
 function parsePort(text: string): number {
   const port = Number(text);
@@ -35,26 +41,62 @@ function remoteOutput(): Writable {
     : process.stdout;
 }
 
+/**
+ * A name (not an id): resolve it, make sure our key is on the instance and its host keys pinned, and point the
+ * name's known_hosts alias at that instance before OpenSSH reads the server's key.
+ */
+async function instanceForName(
+  clients: AwsClients,
+  text: string,
+  flags: ITargetFlags
+): Promise<string> {
+  const { prepareTarget } = await import('../../ssh/index.js');
+  const options = prepareOptions(flags, 'sm-ssh proxy');
+  try {
+    const prepared = await prepareTarget(clients, text, options);
+    await prepared.ready;
+    const instanceId = prepared.resolved.instance.instanceId;
+    prepared.knownHosts.alias(text, instanceId);
+    prepared.knownHosts.save();
+    return instanceId;
+  } finally {
+    options.stop();
+  }
+}
+
 export function registerProxyCommand(program: Command): void {
-  withCommonOptions(
-    program
-      .command('proxy')
-      .description(
-        'connect stdin/stdout to a port of a managed instance over SSM (for ssh -o ProxyCommand="sm-ssh proxy %h")'
-      )
-      .argument('<target>', 'managed instance id (mi-…)')
-      .option('--port <port>', 'remote port', '22')
-      .option('--verbose', 'report the session on stderr')
+  withTargetOptions(
+    withCommonOptions(
+      program
+        .command('proxy')
+        .description(
+          'connect stdin/stdout to a port of a target over SSM (for ssh -o ProxyCommand="sm-ssh proxy %n")'
+        )
+        .argument(
+          '<target>',
+          'my-job.training.sagemaker (delivers the key, pins host keys), or an mi-… id (bytes only)'
+        )
+        .option('--port <port>', 'remote port', '22')
+    )
   ).action(
     async (
       target: string,
-      flags: ICommonOptions & { port: string; verbose?: boolean }
+      flags: ICommonOptions & ITargetFlags & { port: string }
     ) => {
       const { assertInstanceId, PortDocument, startPortSession } =
         await import('../../ssm/index.js');
-      assertInstanceId(target);
+      const { parseTarget } = await import('../../names/index.js');
+      const byId = /^(mi|i)-/.test(target);
+      if (byId) {
+        assertInstanceId(target);
+      } else {
+        parseTarget(target);
+      }
       const port = parsePort(flags.port);
       const clients = await clientsFor(flags);
+      if (!byId) {
+        target = await instanceForName(clients, target, flags);
+      }
       const session = await startPortSession(clients, {
         target,
         document: PortDocument.Ssh,

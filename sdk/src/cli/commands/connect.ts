@@ -1,0 +1,253 @@
+/**
+ * `sm-ssh connect <target> [-L …] [-R …] [--user U] [-- command]`: an interactive shell (with the kind's default
+ * forwards) or a command whose exit status becomes ours; `sm-ssh exec <target> -- command` runs a command only,
+ * and with --json prints its output and status as one JSON document.
+ */
+import { Command, Option } from 'commander';
+import { PassThrough, Writable } from 'node:stream';
+import { UsageError } from '../../errors.js';
+import type { TargetKind } from '../../names/index.js';
+import type { IForwardSpec, ISshConnection } from '../../ssh/index.js';
+import {
+  clientsFor,
+  outputFor,
+  withCommonOptions,
+  type ICommonOptions
+} from '../common.js';
+import {
+  prepareOptions,
+  withTargetOptions,
+  type ITargetFlags
+} from '../target-options.js';
+
+interface IConnectFlags extends ICommonOptions, ITargetFlags {
+  user?: string;
+  L: string[];
+  R: string[];
+  defaultForwards: boolean;
+}
+
+const collect = (value: string, list: string[]) => [...list, value];
+/** What `exec --json` keeps of each output stream. */
+const MAX_JSON_OUTPUT = 16 * 1024 * 1024;
+
+async function open(
+  target: string,
+  flags: IConnectFlags,
+  label: string
+): Promise<ISshConnection> {
+  const { openSsh } = await import('../../ssh/index.js');
+  const options = prepareOptions(flags, label);
+  try {
+    return await openSsh(await clientsFor(flags), target, {
+      ...options,
+      user: flags.user
+    });
+  } finally {
+    options.stop();
+  }
+}
+
+function forwardsOf(
+  flags: IConnectFlags,
+  kind: TargetKind | undefined,
+  interactive: boolean,
+  ssh: typeof import('../../ssh/index.js')
+): IForwardSpec[] {
+  const explicit = [
+    ...flags.L.map(spec => ssh.parseForward('L', spec)),
+    ...flags.R.map(spec => ssh.parseForward('R', spec))
+  ];
+  return interactive && flags.defaultForwards
+    ? [...ssh.defaultForwards(kind), ...explicit]
+    : explicit;
+}
+
+/** Collects up to MAX_JSON_OUTPUT bytes of a stream. */
+function collector(): { stream: Writable; text(): string } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (size < MAX_JSON_OUTPUT) {
+        chunks.push(chunk.subarray(0, MAX_JSON_OUTPUT - size));
+        size += chunk.length;
+      }
+      callback();
+    }
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function runInteractive(connection: ISshConnection): Promise<number> {
+  const { runShell } = await import('../../ssh/index.js');
+  const stdin = process.stdin;
+  const tty = stdin.isTTY && process.stdout.isTTY;
+  if (tty) {
+    stdin.setRawMode(true);
+  }
+  const input = new PassThrough();
+  stdin.pipe(input);
+  try {
+    return await runShell(
+      connection.client,
+      { stdin: input, stdout: process.stdout, stderr: process.stderr },
+      tty
+        ? {
+            term: process.env.TERM,
+            cols: process.stdout.columns,
+            rows: process.stdout.rows
+          }
+        : undefined,
+      resize =>
+        process.stdout.on('resize', () =>
+          resize({
+            cols: process.stdout.columns,
+            rows: process.stdout.rows
+          })
+        )
+    );
+  } finally {
+    stdin.unpipe(input);
+    if (tty) {
+      stdin.setRawMode(false);
+    }
+    stdin.pause();
+  }
+}
+
+async function connectAction(
+  target: string,
+  words: string[],
+  flags: IConnectFlags,
+  mode: 'connect' | 'exec'
+): Promise<void> {
+  if (mode === 'exec' && words.length === 0) {
+    throw new UsageError(
+      'exec needs a command',
+      `sm-ssh exec ${target} -- <command>`
+    );
+  }
+  const ssh = await import('../../ssh/index.js');
+  // bad -L/-R values are usage errors before any AWS call
+  forwardsOf(flags, undefined, false, ssh);
+  const output = outputFor(flags);
+  const label = `sm-ssh ${mode}`;
+  const connection = await open(target, flags, label);
+  const command = words.join(' ');
+  const interactive = words.length === 0;
+  try {
+    const { target: parsed } = connection.resolved;
+    const specs = forwardsOf(
+      flags,
+      parsed.form === 'instance' ? undefined : parsed.kind,
+      interactive,
+      ssh
+    );
+    const forwards = await ssh.startForwards(
+      connection.client,
+      specs,
+      (spec, error) =>
+        process.stderr.write(
+          `${label}: warning: ${ssh.formatForward(spec)} not set up: ${error.message}\n`
+        )
+    );
+    if (flags.verbose && forwards.length > 0) {
+      process.stderr.write(
+        `${label}: forwarding ${forwards.map(f => ssh.formatForward(f.spec)).join(' ')}\n`
+      );
+    }
+    let status: number;
+    if (interactive) {
+      status = await runInteractive(connection);
+    } else if (output.json) {
+      const stdout = collector();
+      const stderr = collector();
+      status = await ssh.runCommand(connection.client, command, {
+        stdout: stdout.stream,
+        stderr: stderr.stream
+      });
+      output.result({
+        target: connection.resolved.name,
+        instanceId: connection.resolved.instance.instanceId,
+        node: connection.resolved.node,
+        user: connection.user,
+        command,
+        exitCode: status,
+        stdout: stdout.text(),
+        stderr: stderr.text()
+      });
+    } else {
+      status = await ssh.runCommand(connection.client, command, {
+        stdin: process.stdin.isTTY ? undefined : process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr
+      });
+    }
+    forwards.forEach(forward => forward.close());
+    process.exitCode = status;
+  } finally {
+    await connection.close();
+    process.stdin.destroy();
+  }
+}
+
+function targetCommand(
+  program: Command,
+  name: string,
+  description: string
+): Command {
+  return withTargetOptions(
+    withCommonOptions(
+      program
+        .command(name)
+        .description(description)
+        .argument(
+          '<target>',
+          'my-job.training.sagemaker, an mi-… id or a SageMaker ARN'
+        )
+        .argument('[command...]', 'after --: the command to run')
+        .option('--user <user>', 'login user (default root)')
+    )
+  );
+}
+
+export function registerConnectCommands(program: Command): void {
+  targetCommand(
+    program,
+    'connect',
+    'open a shell on a target (or run a command after --), with its default port forwards'
+  )
+    .addOption(
+      new Option(
+        '-L <spec>',
+        'local forward [bind:]port:host:hostport (repeatable)'
+      )
+        .argParser(collect)
+        .default([])
+    )
+    .addOption(
+      new Option(
+        '-R <spec>',
+        'remote forward [bind:]port:host:hostport (repeatable)'
+      )
+        .argParser(collect)
+        .default([])
+    )
+    .option('--no-default-forwards', "leave out the kind's default forwards")
+    .action((target: string, words: string[], flags: IConnectFlags) =>
+      connectAction(target, words, flags, 'connect')
+    );
+  targetCommand(
+    program,
+    'exec',
+    'run a command on a target and exit with its status'
+  ).action((target: string, words: string[], flags: IConnectFlags) =>
+    connectAction(
+      target,
+      words,
+      { ...flags, L: [], R: [], defaultForwards: false },
+      'exec'
+    )
+  );
+}

@@ -1,0 +1,335 @@
+/**
+ * The CLI as users run it, as real processes against the sandbox's demo fleet (real sshd hosts): list, exec and
+ * connect by name (node 2 too), exit statuses, --json, the other user's instance refused, cp of 64 MiB in parallel
+ * ranges with the same SHA-256, ssh-config --write and then real OpenSSH by name with the pinned known_hosts, a
+ * changed host key refused by both until `sm-ssh forget`, and bad input answered with exit 2.
+ */
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createDemoFleet,
+  startSandbox,
+  type IDemoFleet,
+  type ISandbox
+} from '../src/sandbox/index.js';
+import { CLI, MOTO_SERVER, runCli, sandboxEnv } from './harness/cloud.js';
+
+let sandbox: ISandbox;
+let fleet: IDemoFleet;
+let caller: string;
+let scratch: string;
+let env: Record<string, string>;
+
+const TRAINING = 'ssh-training-demo.training.sagemaker';
+
+function hostOf(name: string, node = 0) {
+  const found = fleet.instances.find(i => i.name === name && i.node === node);
+  const host = found && sandbox.ssm.instances.require(found.instanceId).host;
+  if (!found || !host) {
+    throw new Error(`no demo host ${name} node ${node}`);
+  }
+  return { instanceId: found.instanceId, host };
+}
+
+function sm(args: string[], input?: string) {
+  if (input === undefined) {
+    return runCli(args, env);
+  }
+  return new Promise<{ code: number; stdout: string; stderr: string }>(
+    resolve => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: { PATH: process.env.PATH ?? '', ...env }
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', chunk => (stdout += String(chunk)));
+      child.stderr.on('data', chunk => (stderr += String(chunk)));
+      child.once('close', code =>
+        resolve({ code: code ?? -1, stdout, stderr })
+      );
+      child.stdin.end(input);
+    }
+  );
+}
+
+function ssh(args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>(
+    resolve => {
+      const child = spawn(
+        'ssh',
+        ['-F', join(scratch, 'ssh_config'), '-o', 'BatchMode=yes', ...args],
+        {
+          env: { PATH: process.env.PATH ?? '', ...env }
+        }
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', chunk => (stdout += String(chunk)));
+      child.stderr.on('data', chunk => (stderr += String(chunk)));
+      child.once('close', code =>
+        resolve({ code: code ?? -1, stdout, stderr })
+      );
+      child.stdin.end();
+    }
+  );
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ motoServer: MOTO_SERVER, pacing: false });
+  scratch = mkdtempSync(join(tmpdir(), 'sm-ssh-cli-'));
+  env = {
+    ...sandboxEnv(sandbox),
+    AWS_MAX_ATTEMPTS: '1',
+    HOME: scratch,
+    SM_SSH_CONFIG_DIR: join(scratch, 'config')
+  };
+  const sts = new STSClient({
+    region: 'us-east-1',
+    endpoint: env.AWS_ENDPOINT_URL_STS,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY
+    }
+  });
+  caller = (await sts.send(new GetCallerIdentityCommand({}))).UserId ?? '';
+  sts.destroy();
+  fleet = await createDemoFleet(sandbox.ssm.instances, {
+    owner: caller,
+    cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker }
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('sm-ssh list', () => {
+  it('lists every target with its kind, status, ping, nodes, owner and whether it is mine', async () => {
+    const result = await sm(['list', '--json']);
+    expect(result.code).toBe(0);
+    const targets = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+    const byName = Object.fromEntries(targets.map(t => [t.target, t]));
+    expect(byName[TRAINING]).toMatchObject({
+      kind: 'training',
+      status: 'InProgress',
+      ping: 'Online',
+      nodes: 2,
+      owner: caller,
+      mine: true
+    });
+    expect(byName['bob-training-job.training.sagemaker']).toMatchObject({
+      owner: 'AROAEXAMPLEOTHER:bob',
+      mine: false
+    });
+    expect(byName['ssh-endpoint-demo.inference.sagemaker']).toMatchObject({
+      kind: 'inference',
+      status: 'InService',
+      ping: 'Online',
+      nodes: 1
+    });
+    expect(targets.map(t => t.kind)).toEqual(
+      expect.arrayContaining(['processing', 'transform', 'notebook', 'studio'])
+    );
+    const human = await sm(['list', '--kind', 'training', '--mine']);
+    expect(human.code).toBe(0);
+    const lines = human.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^TARGET\s+KIND\s+STATUS\s+PING\s+NODES\s+AGE\s+OWNER$/
+    );
+    expect(lines.slice(1)).toHaveLength(1);
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${TRAINING.replace(/\./g, '\\.')}\\s+training\\s+InProgress\\s+Online\\s+2\\s+\\S+\\s+${caller.replace(/[:.]/g, '\\$&')} \\(you\\)$`
+      )
+    );
+  });
+});
+
+describe('sm-ssh exec and connect', () => {
+  it('runs a command by name and exits with its status', async () => {
+    const result = await sm(['exec', TRAINING, '--', 'hostname']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(
+      hostOf('ssh-training-demo').host.hostname
+    );
+    const failing = await sm(['exec', TRAINING, '--', 'exit 3']);
+    expect(failing.code).toBe(3);
+    const json = await sm([
+      'exec',
+      TRAINING,
+      '--json',
+      '--',
+      'echo out; echo err >&2; exit 4'
+    ]);
+    expect(json.code).toBe(4);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      target: TRAINING,
+      instanceId: hostOf('ssh-training-demo').instanceId,
+      node: 1,
+      user: 'root',
+      exitCode: 4,
+      stdout: 'out\n',
+      stderr: 'err\n'
+    });
+  });
+
+  it('reaches node 2, and runs a shell fed from a pipe', async () => {
+    const node2 = await sm([
+      'connect',
+      TRAINING,
+      '--node',
+      '2',
+      '--',
+      'hostname'
+    ]);
+    expect(node2.code).toBe(0);
+    expect(node2.stdout.trim()).toBe(
+      hostOf('ssh-training-demo', 1).host.hostname
+    );
+    const shell = await sm(
+      [
+        'connect',
+        'ssh-notebook-demo.notebook.sagemaker',
+        '--no-default-forwards'
+      ],
+      'echo from-a-shell\nexit 5\n'
+    );
+    expect(shell.stdout).toContain('from-a-shell');
+    expect(shell.code).toBe(5);
+  });
+
+  it("refuses another user's instance, with the reason", async () => {
+    const result = await sm([
+      'exec',
+      'bob-training-job.training.sagemaker',
+      '--',
+      'true'
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'belongs to AROAEXAMPLEOTHER:bob, not to you'
+    );
+    expect(result.stderr).toContain('${aws:userid}');
+  });
+
+  it('answers bad input with one line and exit 2, before any AWS call', async () => {
+    for (const args of [
+      ['exec', 'x.trainin.sagemaker', '--', 'true'],
+      ['exec', TRAINING],
+      ['connect', TRAINING, '-L', 'nope', '--', 'true'],
+      ['connect', TRAINING, '--node', '0', '--', 'true'],
+      ['cp', 'a', 'b'],
+      ['cp', 'missing-file', `${TRAINING}:/tmp/`],
+      [
+        'exec',
+        TRAINING,
+        '--identity',
+        join(scratch, 'no-such-key'),
+        '--',
+        'true'
+      ]
+    ]) {
+      const calls = sandbox.calls.total;
+      const result = await sm(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(sandbox.calls.total).toBe(calls);
+      expect(result.stderr).toMatch(/^sm-ssh: error: .+\n {2}hint: .+\n$/);
+    }
+  });
+});
+
+describe('sm-ssh cp', () => {
+  it('copies 64 MiB up and back down in 4 parallel sessions with the same SHA-256', async () => {
+    const data = randomBytes(64 * 1024 * 1024);
+    const sha = createHash('sha256').update(data).digest('hex');
+    const local = join(scratch, 'model.bin');
+    writeFileSync(local, data);
+    const target = 'ssh-transform-demo.transform.sagemaker';
+    const up = await sm([
+      'cp',
+      '--parallel',
+      '4',
+      '--json',
+      local,
+      `${target}:/tmp/`
+    ]);
+    expect(up.code).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({
+      direction: 'upload',
+      remotePath: '/tmp/model.bin',
+      bytes: data.length,
+      sessions: 4
+    });
+    const remote = await sm(['exec', target, '--', 'sha256sum /tmp/model.bin']);
+    expect(remote.stdout.split(' ')[0]).toBe(sha);
+    const back = join(scratch, 'back.bin');
+    const down = await sm(['cp', `${target}:/tmp/model.bin`, back]);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(
+      /^downloaded 64\.0 MiB from ssh-transform-demo\.transform\.sagemaker:\/tmp\/model\.bin in [\d.]+ s over 4 sessions\n$/
+    );
+    expect(createHash('sha256').update(readFileSync(back)).digest('hex')).toBe(
+      sha
+    );
+  }, 120_000);
+});
+
+describe('sm-ssh ssh-config and OpenSSH by name', () => {
+  it('writes the block once, and ssh <name> then works with the pinned host keys', async () => {
+    const config = join(scratch, 'ssh_config');
+    writeFileSync(config, 'Host *\n  User nobody\n');
+    const first = await sm(['ssh-config', '--write', '--config', config]);
+    expect(first.code).toBe(0);
+    const again = await sm(['ssh-config', '--write', '--config', config]);
+    expect(again.stdout).toContain('already has this block');
+    const text = readFileSync(config, 'utf8');
+    expect(text.indexOf('Host *.sagemaker')).toBeLessThan(
+      text.indexOf('Host *\n')
+    );
+    expect(text.match(/Host \*\.sagemaker/g)).toHaveLength(1);
+    const result = await ssh([TRAINING, 'hostname']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(
+      hostOf('ssh-training-demo').host.hostname
+    );
+    const studio = await ssh([
+      'datascience-1-0-ml-t3-medium-demo.studio.sagemaker',
+      'echo studio'
+    ]);
+    expect(studio.stdout).toBe('studio\n');
+  });
+
+  it('refuses a changed host key (ours and OpenSSH) until sm-ssh forget', async () => {
+    const target = 'ssh-processing-demo.processing.sagemaker';
+    expect((await sm(['exec', target, '--', 'true'])).code).toBe(0);
+    expect((await ssh([target, 'true'])).code).toBe(0);
+    const { host } = hostOf('ssh-processing-demo');
+    for (const type of ['ed25519', 'ecdsa']) {
+      const file = join(host.etcSsh, `ssh_host_${type}_key`);
+      rmSync(file, { force: true });
+      rmSync(`${file}.pub`, { force: true });
+      execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', file]);
+    }
+    const ours = await sm(['exec', target, '--', 'true']);
+    expect(ours.code).toBe(1);
+    expect(ours.stderr).toContain('has changed');
+    expect(ours.stderr).toContain(`sm-ssh forget ${target}`);
+    const openssh = await ssh([target, 'true']);
+    expect(openssh.code).toBe(255);
+    expect(openssh.stderr).toMatch(
+      /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/
+    );
+    const forget = await sm(['forget', target]);
+    expect(forget.code).toBe(0);
+    expect(forget.stdout).toMatch(/^forgot \d+ host key lines of /);
+    expect((await sm(['exec', target, '--', 'echo ok'])).stdout).toBe('ok\n');
+    expect((await ssh([target, 'echo ok'])).stdout).toBe('ok\n');
+  });
+});
