@@ -97,6 +97,13 @@ describe('sm-ssh sandbox', () => {
     );
     expect(ssh.stderr).toBe('');
     expect(ssh.stdout).toBe('ok\n');
+    // the demo's instances belong to the sandbox's caller, so connect by name works as it would on AWS
+    const byName = await runCli(
+      ['exec', 'ssh-training-demo.training.sagemaker', '--', 'echo by-name'],
+      { ...state.env, SM_SSH_CONFIG_DIR: join(runtime, 'sm-ssh-config') }
+    );
+    expect(byName.stderr).toBe('');
+    expect(byName.stdout).toBe('by-name\n');
 
     const again = await runCli(['sandbox', 'up', '--detach'], env);
     expect(again.code).toBe(2);

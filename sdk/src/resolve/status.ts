@@ -53,11 +53,47 @@ function isNotFound(error: unknown): boolean {
 
 type StatusReader = (
   sagemaker: SageMakerClient,
-  name: string
+  name: string,
+  target: IResourceTarget
 ) => Promise<string | undefined>;
+
+/** A Studio app named by ARN (or the long name form with an app type): DescribeApp, as a user's or a space's app. */
+async function studioAppStatus(
+  client: SageMakerClient,
+  name: string,
+  target: IResourceTarget
+): Promise<string | undefined> {
+  if (!target.domain || !target.owner || !target.appType) {
+    return undefined;
+  }
+  const { DescribeAppCommand } = sagemakerSdk();
+  const common = {
+    DomainId: target.domain,
+    AppType: target.appType as 'KernelGateway',
+    AppName: name
+  };
+  try {
+    return (
+      await client.send(
+        new DescribeAppCommand({ ...common, UserProfileName: target.owner })
+      )
+    ).Status;
+  } catch (error) {
+    if (!isNotFound(error)) {
+      throw error;
+    }
+    // the ARN's owner part is a user profile or a shared space
+    return (
+      await client.send(
+        new DescribeAppCommand({ ...common, SpaceName: target.owner })
+      )
+    ).Status;
+  }
+}
 
 /** The Describe call of each kind and the status it returns; Studio apps need a domain and app type we may lack. */
 const STATUS_READERS: Partial<Record<IResourceTarget['kind'], StatusReader>> = {
+  studio: studioAppStatus,
   training: async (client, name) =>
     (
       await client.send(
@@ -108,7 +144,7 @@ export async function resourceStatus(
     return { phase: 'unknown' };
   }
   try {
-    const status = await read(sagemaker, target.name);
+    const status = await read(sagemaker, target.name, target);
     return { status, phase: phaseOf(status) };
   } catch (error) {
     if (isNotFound(error)) {
