@@ -5,8 +5,8 @@
  * sandbox starts nothing in it: whatever runs inside sets itself up, as it would in SageMaker.
  *
  * The namespace's first process forwards SIGTERM to the main process (SageMaker stops a job with SIGTERM) and, once
- * the main process has exited, reports every process still running in the namespace before the namespace dies with
- * it: a main process that leaves something behind is seen, not hidden by the namespace's teardown.
+ * the main process has exited, reports every process still running in the namespace (zombies aside) before the
+ * namespace dies with it: a main process that leaves something behind is seen, not hidden by the teardown.
  */
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
@@ -58,7 +58,10 @@ function initScript(command: string[]): string {
     'for entry in /proc/[0-9]*; do',
     '  pid=${entry#/proc/}',
     '  [ "$pid" = 1 ] && continue',
-    '  comm=',
+    '  stat=; comm=',
+    '  read -r stat < "$entry/stat" 2>/dev/null',
+    // a zombie has ended; only the namespace's end reaps it
+    '  case "$stat" in *") Z "*) continue ;; esac',
     '  read -r comm < "$entry/comm" 2>/dev/null',
     `  [ -n "$comm" ] && echo "${LEFTOVER}$pid $comm" >&2`,
     'done',
