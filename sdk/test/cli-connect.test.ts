@@ -4,44 +4,29 @@
  * ranges with the same SHA-256, ssh-config --write and then real OpenSSH by name with the pinned known_hosts, a
  * changed host key refused by both until `sm-ssh forget`, and bad input answered with exit 2.
  */
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createDemoFleet,
-  startSandbox,
-  type IDemoFleet,
-  type ISandbox
-} from '../src/sandbox/index.js';
-import { CLI, MOTO_SERVER, runCli, sandboxEnv } from './harness/cloud.js';
+import type { ISandbox } from '../src/sandbox/index.js';
+import { CLI, runCli, sandboxEnv } from './harness/cloud.js';
+import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
 
+let cloud: IDemoCloud;
 let sandbox: ISandbox;
-let fleet: IDemoFleet;
 let caller: string;
 let scratch: string;
 let env: Record<string, string>;
 
 const TRAINING = 'ssh-training-demo.training.sagemaker';
+const hostOf = (name: string, node = 0) => cloud.nodeOf(name, node);
 
-function hostOf(name: string, node = 0) {
-  const found = fleet.instances.find(i => i.name === name && i.node === node);
-  const host = found && sandbox.ssm.instances.require(found.instanceId).host;
-  if (!found || !host) {
-    throw new Error(`no demo host ${name} node ${node}`);
-  }
-  return { instanceId: found.instanceId, host };
-}
-
-function sm(args: string[], input?: string) {
-  if (input === undefined) {
-    return runCli(args, env);
-  }
+/** Runs a process with the test's environment; `input` is its stdin. */
+function spawnCollect(command: string, args: string[], input = '') {
   return new Promise<{ code: number; stdout: string; stderr: string }>(
     resolve => {
-      const child = spawn(process.execPath, [CLI, ...args], {
+      const child = spawn(command, args, {
         env: { PATH: process.env.PATH ?? '', ...env }
       });
       let stdout = '';
@@ -56,30 +41,23 @@ function sm(args: string[], input?: string) {
   );
 }
 
-function ssh(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>(
-    resolve => {
-      const child = spawn(
-        'ssh',
-        ['-F', join(scratch, 'ssh_config'), '-o', 'BatchMode=yes', ...args],
-        {
-          env: { PATH: process.env.PATH ?? '', ...env }
-        }
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', chunk => (stdout += String(chunk)));
-      child.stderr.on('data', chunk => (stderr += String(chunk)));
-      child.once('close', code =>
-        resolve({ code: code ?? -1, stdout, stderr })
-      );
-      child.stdin.end();
-    }
-  );
-}
+const sm = (args: string[], input?: string) =>
+  input === undefined
+    ? runCli(args, env)
+    : spawnCollect(process.execPath, [CLI, ...args], input);
+
+const ssh = (args: string[]) =>
+  spawnCollect('ssh', [
+    '-F',
+    join(scratch, 'ssh_config'),
+    '-o',
+    'BatchMode=yes',
+    ...args
+  ]);
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ motoServer: MOTO_SERVER, pacing: false });
+  cloud = await startDemoCloud({ pacing: false });
+  ({ sandbox, caller } = cloud);
   scratch = mkdtempSync(join(tmpdir(), 'sm-ssh-cli-'));
   env = {
     ...sandboxEnv(sandbox),
@@ -87,24 +65,10 @@ beforeAll(async () => {
     HOME: scratch,
     SM_SSH_CONFIG_DIR: join(scratch, 'config')
   };
-  const sts = new STSClient({
-    region: 'us-east-1',
-    endpoint: env.AWS_ENDPOINT_URL_STS,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY
-    }
-  });
-  caller = (await sts.send(new GetCallerIdentityCommand({}))).UserId ?? '';
-  sts.destroy();
-  fleet = await createDemoFleet(sandbox.ssm.instances, {
-    owner: caller,
-    cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker }
-  });
 }, 120_000);
 
 afterAll(async () => {
-  await sandbox?.close();
+  await cloud?.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -155,9 +119,7 @@ describe('sm-ssh exec and connect', () => {
     const result = await sm(['exec', TRAINING, '--', 'hostname']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe(
-      hostOf('ssh-training-demo').host.hostname
-    );
+    expect(result.stdout.trim()).toBe(hostOf('ssh-training-demo').hostname);
     const failing = await sm(['exec', TRAINING, '--', 'exit 3']);
     expect(failing.code).toBe(3);
     const json = await sm([
@@ -189,9 +151,7 @@ describe('sm-ssh exec and connect', () => {
       'hostname'
     ]);
     expect(node2.code).toBe(0);
-    expect(node2.stdout.trim()).toBe(
-      hostOf('ssh-training-demo', 1).host.hostname
-    );
+    expect(node2.stdout.trim()).toBe(hostOf('ssh-training-demo', 1).hostname);
     const shell = await sm(
       [
         'connect',
@@ -296,9 +256,7 @@ describe('sm-ssh ssh-config and OpenSSH by name', () => {
     const result = await ssh([TRAINING, 'hostname']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe(
-      hostOf('ssh-training-demo').host.hostname
-    );
+    expect(result.stdout.trim()).toBe(hostOf('ssh-training-demo').hostname);
     const studio = await ssh([
       'datascience-1-0-ml-t3-medium-demo.studio.sagemaker',
       'echo studio'
@@ -310,7 +268,7 @@ describe('sm-ssh ssh-config and OpenSSH by name', () => {
     const target = 'ssh-processing-demo.processing.sagemaker';
     expect((await sm(['exec', target, '--', 'true'])).code).toBe(0);
     expect((await ssh([target, 'true'])).code).toBe(0);
-    const { host } = hostOf('ssh-processing-demo');
+    const host = hostOf('ssh-processing-demo');
     for (const type of ['ed25519', 'ecdsa']) {
       const file = join(host.etcSsh, `ssh_host_${type}_key`);
       rmSync(file, { force: true });

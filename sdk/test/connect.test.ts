@@ -5,7 +5,6 @@
  * refused, a changed host key refused until `forget`, forwards, and SFTP copies in parallel ranges.
  */
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -21,13 +20,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AwsClients } from '../src/aws/index.js';
 import { OperationError } from '../src/errors.js';
-import {
-  createDemoFleet,
-  freePort,
-  startSandbox,
-  type IDemoFleet,
-  type ISandbox
-} from '../src/sandbox/index.js';
+import { freePort } from '../src/sandbox/index.js';
 import {
   copyFile,
   HostKeyChangedError,
@@ -42,27 +35,16 @@ import {
   type IStatePaths,
   type ISshConnection
 } from '../src/ssh/index.js';
-import { MOTO_SERVER } from './harness/cloud.js';
+import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
 
-let sandbox: ISandbox;
-let fleet: IDemoFleet;
+let cloud: IDemoCloud;
 let clients: AwsClients;
 let caller: string;
 let paths: IStatePaths;
 let scratch: string;
-const saved = { ...process.env };
-const credentials = async () => ({
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
-});
 
-function instanceOf(name: string, node = 0): string {
-  const found = fleet.instances.find(i => i.name === name && i.node === node);
-  if (!found) {
-    throw new Error(`no demo instance ${name} node ${node}`);
-  }
-  return found.instanceId;
-}
+const instanceOf = (name: string, node = 0) =>
+  cloud.nodeOf(name, node).instanceId;
 
 async function run(
   connection: ISshConnection,
@@ -103,23 +85,14 @@ async function withSsh<T>(
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ motoServer: MOTO_SERVER, pacing: false });
-  Object.assign(process.env, sandbox.env, { AWS_MAX_ATTEMPTS: '1' });
-  const sts = new STSClient({ region: 'us-east-1', credentials });
-  caller = (await sts.send(new GetCallerIdentityCommand({}))).UserId ?? '';
-  sts.destroy();
-  fleet = await createDemoFleet(sandbox.ssm.instances, {
-    owner: caller,
-    cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker }
-  });
-  clients = new AwsClients('us-east-1', credentials);
+  cloud = await startDemoCloud({ pacing: false });
+  ({ clients, caller } = cloud);
   scratch = mkdtempSync(join(tmpdir(), 'sm-ssh-connect-'));
   paths = statePaths(join(scratch, 'config'));
 }, 120_000);
 
 afterAll(async () => {
-  process.env = saved;
-  await sandbox?.close();
+  await cloud?.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -143,7 +116,7 @@ describe('openSsh on the demo fleet', () => {
     expect(all).toContain(identity);
     expect(result.code).toBe(0);
     expect(statSync(paths.identity).mode & 0o777).toBe(0o600);
-    const host = sandbox.ssm.instances.require(instanceId).host;
+    const host = cloud.sandbox.ssm.instances.require(instanceId).host;
     const pins = KnownHosts.load(paths.knownHosts).pinsOf(instanceId);
     expect(pins.map(pin => `${pin.type} ${pin.key}`).sort()).toEqual(
       host?.hostKeys
@@ -188,9 +161,7 @@ describe('openSsh on the demo fleet', () => {
       c => run(c, 'hostname'),
       { node: 2 }
     );
-    const host = sandbox.ssm.instances.require(
-      instanceOf('ssh-training-demo', 1)
-    ).host;
+    const host = cloud.nodeOf('ssh-training-demo', 1);
     expect(result.stdout.trim()).toBe(host?.hostname);
   });
 
@@ -205,7 +176,7 @@ describe('openSsh on the demo fleet', () => {
       }
     );
     expect(endpoint.stdout).toBe('endpoint\n');
-    const studio = fleet.instances.find(i => i.kind === 'studio');
+    const studio = cloud.fleet.instances.find(i => i.kind === 'studio');
     const kernel = await withSsh(
       'datascience-1-0-ml-t3-medium-demo.studio.sagemaker',
       async c => {
@@ -217,23 +188,21 @@ describe('openSsh on the demo fleet', () => {
   });
 
   it("refuses another user's instance before any session", async () => {
-    const sessions = sandbox.sessions.list().length;
+    const sessions = cloud.sandbox.sessions.list().length;
     await expect(
       openSsh(clients, 'bob-training-job.training.sagemaker', {
         paths,
         timeoutMs: 0
       })
     ).rejects.toThrow(/belongs to AROAEXAMPLEOTHER:bob, not to you/);
-    expect(sandbox.sessions.list()).toHaveLength(sessions);
+    expect(cloud.sandbox.sessions.list()).toHaveLength(sessions);
   });
 
   it('refuses a changed host key, and connects again after forget', async () => {
-    const instanceId = instanceOf('ssh-processing-demo');
     await withSsh('ssh-processing-demo.processing.sagemaker', c =>
       run(c, 'true')
     );
-    const etcSsh = sandbox.ssm.instances.require(instanceId).host
-      ?.etcSsh as string;
+    const { etcSsh } = cloud.nodeOf('ssh-processing-demo');
     for (const type of ['ed25519', 'ecdsa']) {
       const file = join(etcSsh, `ssh_host_${type}_key`);
       rmSync(file, { force: true });
