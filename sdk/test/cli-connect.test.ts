@@ -164,6 +164,26 @@ describe('sm-ssh exec and connect', () => {
     expect(shell.code).toBe(5);
   });
 
+  it('gives an interactive shell a PTY of the local size, and follows a resize', async () => {
+    // script(1) runs sm-ssh on a pseudo-terminal; a background stty resizes it, which sends SIGWINCH
+    const inner = [
+      'stty cols 123 rows 45',
+      // a background job's stdin is /dev/null: name the terminal
+      'T=$(tty)',
+      '(sleep 3; stty cols 150 rows 50 < "$T") &',
+      `exec ${process.execPath} ${CLI} connect ssh-notebook-demo.notebook.sagemaker --no-default-forwards`
+    ].join('\n');
+    const result = await spawnCollect(
+      'script',
+      ['-qfec', inner, '/dev/null'],
+      'tty; stty size; sleep 5; stty size; exit 7\n'
+    );
+    expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(result.stdout).toContain('45 123');
+    expect(result.stdout).toContain('50 150');
+    expect(result.code).toBe(7);
+  }, 60_000);
+
   it("refuses another user's instance, with the reason", async () => {
     const result = await sm([
       'exec',
