@@ -13,3 +13,4 @@ export * from './sandbox/index.js';
 export * as ssm from './ssm/index.js';
 export { openStream, type IOpenStreamOptions } from './ssm/index.js';
 export * from './ssh/index.js';
+export * from './remote/index.js';

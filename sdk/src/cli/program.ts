@@ -7,6 +7,7 @@ import { registerForgetCommand } from './commands/forget.js';
 import { registerForwardCommand } from './commands/forward.js';
 import { registerListCommand } from './commands/list.js';
 import { registerProxyCommand } from './commands/proxy.js';
+import { registerRemoteCommand } from './commands/remote.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerSetupCommands } from './commands/setup.js';
 import { registerSshConfigCommand } from './commands/ssh-config.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerForgetCommand(program);
   registerForwardCommand(program);
   registerSandboxCommand(program);
+  registerRemoteCommand(program);
   program.commands.forEach(function propagate(command: Command): void {
     command.exitOverride();
     command.commands.forEach(propagate);
