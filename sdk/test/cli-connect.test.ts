@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ISandbox } from '../src/sandbox/index.js';
@@ -220,6 +221,50 @@ describe('sm-ssh exec and connect', () => {
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(sandbox.calls.total).toBe(calls);
       expect(result.stderr).toMatch(/^sm-ssh: error: .+\n {2}hint: .+\n$/);
+    }
+  });
+});
+
+describe('sm-ssh forward by name', () => {
+  it("resolves the name and forwards a local port to the container's sshd, no SSH key needed", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'forward',
+        'ssh-notebook-demo.notebook.sagemaker',
+        '-L',
+        '0:localhost:22'
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...env } }
+    );
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let stdout = '';
+        child.stdout.on('data', chunk => {
+          stdout += String(chunk);
+          const match =
+            /Forwarding 127\.0\.0\.1:(\d+) -> mi-[0-9a-f]{17} /.exec(stdout);
+          if (match) {
+            resolve(Number(match[1]));
+          }
+        });
+        child.once('close', code =>
+          reject(new Error(`forward exited ${code}`))
+        );
+      });
+      const banner = await new Promise<string>((resolve, reject) => {
+        const socket = tcpConnect(port, '127.0.0.1');
+        socket.once('data', chunk => {
+          resolve(String(chunk));
+          socket.destroy();
+        });
+        socket.once('error', reject);
+      });
+      expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
+    } finally {
+      child.kill('SIGINT');
+      await new Promise(resolve => child.once('close', resolve));
     }
   });
 });

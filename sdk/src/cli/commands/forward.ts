@@ -12,6 +12,11 @@ import {
   withCommonOptions,
   type ICommonOptions
 } from '../common.js';
+import {
+  prepareOptions,
+  withTargetOptions,
+  type ITargetFlags
+} from '../target-options.js';
 
 export interface IForwardSpec {
   bind: string;
@@ -82,31 +87,53 @@ async function listen(spec: IForwardSpec): Promise<Server> {
 }
 
 export function registerForwardCommand(program: Command): void {
-  withCommonOptions(
-    program
-      .command('forward')
-      .description(
-        'forward local ports to ports of (or reachable from) a managed instance over SSM'
-      )
-      .argument('<target>', 'managed instance id (mi-…)')
-      .addOption(
-        new Option(
-          '-L, --local <spec...>',
-          '[bind:]local:host:remote (repeatable)'
-        ).makeOptionMandatory()
-      )
+  withTargetOptions(
+    withCommonOptions(
+      program
+        .command('forward')
+        .description(
+          'forward local ports to ports of (or reachable from) a target over SSM, without SSH'
+        )
+        .argument(
+          '<target>',
+          'my-job.training.sagemaker, an mi-… id or a SageMaker ARN'
+        )
+        .addOption(
+          new Option(
+            '-L, --local <spec...>',
+            '[bind:]local:host:remote (repeatable)'
+          ).makeOptionMandatory()
+        )
+    )
   ).action(
-    async (target: string, flags: ICommonOptions & { local: string[] }) => {
+    async (
+      target: string,
+      flags: ICommonOptions & ITargetFlags & { local: string[] }
+    ) => {
       const {
         assertInstanceId,
         openPortStreams,
         PortDocument,
         startPortSession
       } = await import('../../ssm/index.js');
-      assertInstanceId(target);
+      const byId = /^(mi|i)-/.test(target);
+      if (byId) {
+        assertInstanceId(target);
+      }
       const specs = flags.local.map(parseForwardSpec);
       const out = outputFor(flags);
       const clients = await clientsFor(flags);
+      if (!byId) {
+        // SSM's port documents need no SSH key: resolving the name is all
+        const { resolveTarget } = await import('../../resolve/index.js');
+        const options = prepareOptions(flags, 'sm-ssh forward');
+        try {
+          target = (await resolveTarget(clients, target, options)).instance
+            .instanceId;
+        } finally {
+          options.stop();
+        }
+      }
       const forwards: IForward[] = [];
       const shutdown = async () => {
         for (const forward of forwards) {
