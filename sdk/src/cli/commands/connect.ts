@@ -58,9 +58,19 @@ function forwardsOf(
     ...flags.L.map(spec => ssh.parseForward('L', spec)),
     ...flags.R.map(spec => ssh.parseForward('R', spec))
   ];
-  return interactive && flags.defaultForwards
-    ? [...ssh.defaultForwards(kind), ...explicit]
-    : explicit;
+  if (!interactive || !flags.defaultForwards) {
+    return explicit;
+  }
+  // an explicit forward of the same port and direction replaces the default one
+  const taken = new Set(
+    explicit.map(spec => `${spec.direction}${spec.bindPort}`)
+  );
+  return [
+    ...ssh
+      .defaultForwards(kind)
+      .filter(spec => !taken.has(`${spec.direction}${spec.bindPort}`)),
+    ...explicit
+  ];
 }
 
 /** Collects up to MAX_JSON_OUTPUT bytes of a stream. */
