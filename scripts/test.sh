@@ -37,7 +37,7 @@ run "SDK tests (unit + integration on moto and the sandbox)" jest_sdk
 run "extension unit tests (jest)" npx jest --ci --json --outputFile="$results/jest-extension.json"
 run "extension UI tests (Galata, JupyterLab, Chromium)" env PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" bash scripts/test-ui.sh --reporter=list,json
 # A short smoke of the benchmark (figures are not judged here; a broken benchmark fails the run).
-run "benchmark smoke (npm run bench, small sizes)" env BENCH_MB=8 BENCH_PACED_MB=0.25 BENCH_FLAT_MB=16 BENCH_ROUNDS=50 BENCH_WARMUP=100 BENCH_INSTANCES=1000 npm run --silent bench -w sdk
+run "benchmark smoke (npm run bench, small sizes)" env BENCH_MB=8 BENCH_PACED_MB=0.25 BENCH_FLAT_MB=16 BENCH_ROUNDS=50 BENCH_WARMUP=100 BENCH_INSTANCES=1000 BENCH_PROMPT_ROUNDS=1 BENCH_COPY_MB=1 BENCH_COPY_WAYS=1,8 npm run --silent bench -w sdk
 
 node scripts/test-summary.mjs "$results"
 summary_status=$?
