@@ -185,6 +185,39 @@ describe('sm-ssh exec and connect', () => {
     expect(result.code).toBe(7);
   }, 60_000);
 
+  it("sets up the kind's default forwards for a shell (training: -L 11022, -R 12345)", async () => {
+    // the sandbox's instances share the machine's network, so their sshd is not on localhost:22 there: this checks
+    // that both ends listen, which is what the defaults are for (an IDE on 11022, PyCharm's debug server on 12345)
+    const session = spawnCollect(
+      process.execPath,
+      [CLI, 'connect', TRAINING, '--verbose'],
+      "sleep 2; bash -c 'echo > /dev/tcp/127.0.0.1/12345' && echo R-LISTENS; sleep 2; exit 0\n"
+    );
+    const listening = await new Promise<boolean>(resolve => {
+      const started = Date.now();
+      const attempt = () => {
+        const socket = tcpConnect(11022, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () =>
+          Date.now() - started > 20_000
+            ? resolve(false)
+            : setTimeout(attempt, 100)
+        );
+      };
+      attempt();
+    });
+    expect(listening).toBe(true);
+    const result = await session;
+    expect(result.stderr).toContain(
+      'forwarding -L 127.0.0.1:11022:localhost:22 -R 127.0.0.1:12345:localhost:12345'
+    );
+    expect(result.stdout).toContain('R-LISTENS');
+    expect(result.code).toBe(0);
+  }, 60_000);
+
   it("refuses another user's instance, with the reason", async () => {
     const result = await sm([
       'exec',
