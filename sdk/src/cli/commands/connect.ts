@@ -144,6 +144,14 @@ async function connectAction(
   const output = outputFor(flags);
   const label = `sm-ssh ${mode}`;
   const connection = await open(target, flags, label);
+  // a signal ends the session at AWS too, instead of leaving it to time out there
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = (signal: NodeJS.Signals) => {
+    void connection
+      .close()
+      .then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  signals.forEach(signal => process.once(signal, onSignal));
   const command = words.join(' ');
   const interactive = words.length === 0;
   try {
@@ -197,6 +205,7 @@ async function connectAction(
     forwards.forEach(forward => forward.close());
     process.exitCode = status;
   } finally {
+    signals.forEach(signal => process.off(signal, onSignal));
     await connection.close();
     process.stdin.destroy();
   }
