@@ -26,8 +26,4 @@ export {
   type IResourceStatus,
   type ResourcePhase
 } from './status.js';
-export {
-  listTargets,
-  type IListOptions,
-  type ITargetSummary
-} from './list.js';
+export { listTargets, type IListOptions, type ITargetSummary } from './list.js';

@@ -47,6 +47,8 @@ export interface IListOptions {
   mine?: boolean;
   /** Look up InService endpoints in their logs (default true; a Logs Insights query each). */
   endpoints?: boolean;
+  /** What the listing had to leave out, and why (a permission the caller lacks). */
+  onWarning?: (text: string) => void;
   now?: number;
 }
 
@@ -198,14 +200,23 @@ export async function listTargets(
     (options.endpoints ?? true) &&
     (!options.kind || options.kind === 'inference')
   ) {
-    summaries.push(
-      ...(await endpointTargets(
-        clients,
-        new Set(summaries.map(s => s.target)),
-        caller,
-        now
-      ))
-    );
+    try {
+      summaries.push(
+        ...(await endpointTargets(
+          clients,
+          new Set(summaries.map(s => s.target)),
+          caller,
+          now
+        ))
+      );
+    } catch (error) {
+      if (!/AccessDenied|NotAuthorized/i.test((error as Error).name ?? '')) {
+        throw error;
+      }
+      options.onWarning?.(
+        `endpoints left out: ${(error as Error).message.split('\n')[0]} (the guide's client policy has no sagemaker:ListEndpoints; connect by name still finds them)`
+      );
+    }
   }
   return summaries
     .filter(entry => !options.mine || entry.mine)

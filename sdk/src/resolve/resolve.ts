@@ -194,7 +194,7 @@ async function attempt(
     }
     if (nodes.length === 0) {
       return {
-        waitReason: `the ${what} is ${resource?.status ?? 'not known to SageMaker here'}; its instance has not registered with SSM yet`
+        waitReason: `the ${what} is ${resource?.status ?? (resource?.denied ? 'of a status SageMaker does not tell you (access denied)' : 'not known to SageMaker here')}; its instance has not registered with SSM yet`
       };
     }
   }

@@ -13,6 +13,13 @@ export interface IResourceStatus {
   /** SageMaker's own status word (`InProgress`, `Completed`, `InService`, …), when known. */
   status?: string;
   phase: ResourcePhase;
+  /** Why the status is unknown, when SageMaker refused to say (the guide's client policy grants no sagemaker:Describe*). */
+  denied?: string;
+}
+
+function isAccessDenied(error: unknown): boolean {
+  const name = (error as { name?: string }).name ?? '';
+  return /AccessDenied|NotAuthorized|UnauthorizedOperation/i.test(name);
 }
 
 const RUNNING = new Set(['InProgress', 'InService']);
@@ -149,6 +156,13 @@ export async function resourceStatus(
   } catch (error) {
     if (isNotFound(error)) {
       return { phase: 'missing' };
+    }
+    if (isAccessDenied(error)) {
+      // the setup guide's client policy has no SageMaker reads: resolution goes on without the status
+      return {
+        phase: 'unknown',
+        denied: (error as Error).message.split('\n')[0]
+      };
     }
     throw error;
   }

@@ -88,7 +88,8 @@ export function registerListCommand(program: Command): void {
     const targets = await listTargets(await clientsFor(flags), {
       kind: flags.kind,
       mine: flags.mine,
-      endpoints: flags.endpoints
+      endpoints: flags.endpoints,
+      onWarning: text => process.stderr.write(`sm-ssh list: ${text}\n`)
     });
     const output = outputFor(flags);
     output.result(targets);
