@@ -26,6 +26,7 @@ import {
   constants,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync
@@ -403,6 +404,38 @@ describe('sm-ssh-init.sh in a sandbox container', () => {
     expect(result.stdout).toBe(
       `algo-1\n0\n${readFileSync(join(work, 'id_ed25519.pub'), 'utf8')}`
     );
+  });
+
+  it('is reached by name with `sm-ssh exec`: its own key delivery into authorized_keys.d, the host key pinned', async () => {
+    const configDir = join(work, 'sm-ssh-config');
+    const result = await runCli(
+      [
+        'exec',
+        `${JOB}.training.sagemaker`,
+        '--config-dir',
+        configDir,
+        '--timeout',
+        '0',
+        '--',
+        'hostname'
+      ],
+      cloud.env
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('algo-1\n');
+    const hostKey = readFileSync(
+      join(box.etcSsh, 'ssh_host_ed25519_key.pub'),
+      'utf8'
+    ).split(' ')[1];
+    const pinned = readdirSync(configDir)
+      .filter(name => name.startsWith('known_hosts'))
+      .map(name => readFileSync(join(configDir, name), 'utf8'))
+      .join('');
+    expect(pinned).toContain(hostKey);
+    // the key went next to x, and authorized_keys is the folder's concatenation again
+    const keys = readFileSync(join(box.etcSsh, 'authorized_keys'), 'utf8');
+    expect(keys.trim().split('\n')).toHaveLength(2);
   });
 
   it('refuses password and keyboard-interactive login, and a key it was not given', async () => {
