@@ -4,8 +4,9 @@
  * the built `sm-ssh remote init` and the sandbox's stand-in for amazon-ssm-agent: its activation and registration
  * give an instance tagged as the original project tags it, which resolves by name; a key delivered by Run Command
  * lands in the container's /etc/ssh; OpenSSH through `sm-ssh proxy` reaches the script's sshd with that key, and
- * nothing else gets in; at SIGTERM the instance is deregistered and nothing is left running. Also `sm-ssh remote
- * init --json` on its own, and the failures of both as one line with a hint.
+ * so does `sm-ssh exec <name>` with its own delivery and pinning, while nothing else gets in; at SIGTERM the instance
+ * is deregistered and nothing is left running. Also `sm-ssh remote init --json` on its own, and the failures of both
+ * as one line with a hint.
  */
 import {
   DescribeActivationsCommand,
