@@ -303,7 +303,7 @@ describe('sm-ssh forward by name', () => {
 });
 
 describe('sm-ssh cp', () => {
-  it('copies 64 MiB up and back down in 4 parallel sessions with the same SHA-256', async () => {
+  it('copies 64 MiB up in 4 parallel sessions and back down in 8 (the default for 64 MiB) with the same SHA-256', async () => {
     const data = randomBytes(64 * 1024 * 1024);
     const sha = createHash('sha256').update(data).digest('hex');
     const local = join(scratch, 'model.bin');
@@ -330,7 +330,7 @@ describe('sm-ssh cp', () => {
     const down = await sm(['cp', `${target}:/tmp/model.bin`, back]);
     expect(down.code).toBe(0);
     expect(down.stdout).toMatch(
-      /^downloaded 64\.0 MiB from ssh-transform-demo\.transform\.sagemaker:\/tmp\/model\.bin in [\d.]+ s over 4 sessions\n$/
+      /^downloaded 64\.0 MiB from ssh-transform-demo\.transform\.sagemaker:\/tmp\/model\.bin in [\d.]+ s over 8 sessions\n$/
     );
     expect(createHash('sha256').update(readFileSync(back)).digest('hex')).toBe(
       sha

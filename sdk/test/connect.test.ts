@@ -135,9 +135,17 @@ describe('openSsh on the demo fleet', () => {
           .send(new ListCommandsCommand({ InstanceId: instanceId }))
       ).Commands?.length ?? 0;
     const before = await deliveries();
+    cloud.sandbox.calls.reset();
     const again = await withSsh('ssh-training-demo.training.sagemaker', c =>
       run(c, 'echo again')
     );
+    // the caller's id comes from the cache and the key is known to be there: resolution and the session only
+    expect(cloud.sandbox.calls.snapshot()).toEqual({
+      'SSM.DescribeInstanceInformation': 1,
+      'SSM.ListTagsForResource': 2,
+      'SSM.StartSession': 1,
+      'SSM.TerminateSession': 1
+    });
     expect(again.stdout).toBe('again\n');
     expect(await deliveries()).toBe(before);
     const redelivered = await withSsh(

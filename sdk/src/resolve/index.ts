@@ -17,6 +17,7 @@ export {
   DEFAULT_RESOLVE_TIMEOUT_MS,
   matchInstances,
   resolveTarget,
+  type ICallerCache,
   type IResolvedTarget,
   type IResolveOptions,
   type IResolveProgress

@@ -40,6 +40,14 @@ export interface IResolveOptions {
   onWait?: (progress: IResolveProgress) => void;
   /** Delay function (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** Remembers the caller's UserId per access key id, so a reconnect skips GetCallerIdentity. */
+  callerCache?: ICallerCache;
+}
+
+/** UserIds by access key id: an access key belongs to one principal (and one session, for temporary keys). */
+export interface ICallerCache {
+  get(accessKeyId: string): string | undefined;
+  set(accessKeyId: string, userId: string): void;
 }
 
 export interface IResolveProgress {
@@ -94,10 +102,24 @@ export function matchInstances(
     .sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
 }
 
-async function callerUserId(clients: AwsClients): Promise<string> {
+async function callerUserId(
+  clients: AwsClients,
+  cache?: ICallerCache
+): Promise<string> {
+  const accessKeyId = cache
+    ? (await clients.credentials()).accessKeyId
+    : undefined;
+  const cached = accessKeyId ? cache?.get(accessKeyId) : undefined;
+  if (cached) {
+    return cached;
+  }
   const { GetCallerIdentityCommand } = stsSdk();
   const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
-  return identity.UserId ?? '';
+  const userId = identity.UserId ?? '';
+  if (accessKeyId && userId) {
+    cache?.set(accessKeyId, userId);
+  }
+  return userId;
 }
 
 function checkOwner(
@@ -150,7 +172,7 @@ async function attempt(
   clients: AwsClients,
   target: Target,
   name: string,
-  caller: string,
+  callerLookup: Promise<string>,
   options: IResolveOptions
 ): Promise<IAttempt> {
   const ssm = clients.ssm();
@@ -205,6 +227,7 @@ async function attempt(
     );
   }
   const instance = nodes[node - 1];
+  const caller = await callerLookup;
   checkOwner(name, instance, caller, options.anyOwner ?? false);
   if (instance.pingStatus !== 'Online') {
     return {
@@ -247,7 +270,9 @@ export async function resolveTarget(
       'nodes are numbered from 1'
     );
   }
-  const caller = await callerUserId(clients);
+  // the caller's id is needed only once an instance is found: look it up while SSM is asked
+  const caller = callerUserId(clients, options.callerCache);
+  caller.catch(() => undefined);
   const timeoutMs = options.timeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
   const sleep = options.sleep ?? delay;
   const started = Date.now();

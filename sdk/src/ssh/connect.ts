@@ -15,7 +15,7 @@ import {
 import type { DataChannelSession } from '../ssm/index.js';
 import { PortDocument, sessionDuplex, startPortSession } from '../ssm/index.js';
 import { sshConnect, SshAuthError } from './client.js';
-import { Deliveries } from './deliveries.js';
+import { callerCache, Deliveries } from './deliveries.js';
 import { deliverKey, type IDeliveryResult } from './delivery.js';
 import { ensureIdentity, loadIdentity, type IIdentity } from './keys.js';
 import {
@@ -115,7 +115,10 @@ export async function prepareTarget(
   const identity = options.identityFile
     ? loadIdentity(options.identityFile)
     : ensureIdentity(paths);
-  const resolved = await resolveTarget(clients, text, options);
+  const resolved = await resolveTarget(clients, text, {
+    callerCache: callerCache(paths.callers),
+    ...options
+  });
   return prepareResolved(clients, resolved, identity, paths, options);
 }
 

@@ -22,7 +22,8 @@ export {
   type ICopyOptions,
   type ICopyResult
 } from './copy.js';
-export { Deliveries } from './deliveries.js';
+export { callerCache, Deliveries } from './deliveries.js';
+export { JsonRecords } from './json-records.js';
 export {
   AUTHORIZED_KEYS,
   AUTHORIZED_KEYS_DIR,

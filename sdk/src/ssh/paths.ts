@@ -23,6 +23,8 @@ export interface IStatePaths {
   knownHosts: string;
   /** Which key was delivered to which instance, so a reconnect skips the delivery. */
   deliveries: string;
+  /** The caller's UserId per access key id, so a reconnect skips GetCallerIdentity. */
+  callers: string;
 }
 
 export function statePaths(dir = configDir()): IStatePaths {
@@ -30,7 +32,8 @@ export function statePaths(dir = configDir()): IStatePaths {
     dir,
     identity: join(dir, 'id_ed25519'),
     knownHosts: join(dir, 'known_hosts'),
-    deliveries: join(dir, 'deliveries.json')
+    deliveries: join(dir, 'deliveries.json'),
+    callers: join(dir, 'callers.json')
   };
 }
 
