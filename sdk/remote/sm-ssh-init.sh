@@ -63,16 +63,30 @@ running() {
   return 0
 }
 
-# children <pid>: the pids whose parent is <pid>
-children() {
-  for entry in /proc/[0-9]*; do
-    stat=$(cat "$entry/stat" 2>/dev/null) || continue
-    rest=${stat##*) }
+# descendants <pid>: every process below <pid>: its children, their children, and so on
+descendants() {
+  table=$(
+    for entry in /proc/[0-9]*; do
+      stat=$(cat "$entry/stat" 2>/dev/null) || continue
+      # after the command name: state, then the parent's pid
+      # shellcheck disable=SC2086
+      set -- ${stat##*) }
+      printf '%s %s\n' "${entry#/proc/}" "$2"
+    done
+  )
+  found=
+  frontier=$1
+  while [ -n "$frontier" ]; do
+    next=
+    for parent in $frontier; do
+      next="$next $(printf '%s\n' "$table" | awk -v parent="$parent" '$2 == parent { print $1 }')"
+    done
+    found="$found $next"
     # shellcheck disable=SC2086
-    set -- "$1" $rest
-    # after the command name: state, then the parent's pid
-    [ "${3:-}" = "$1" ] && printf '%s\n' "${entry#/proc/}"
+    frontier=$(echo $next)
   done
+  # shellcheck disable=SC2086
+  echo $found
 }
 
 # stop_pid <pid> <seconds>: SIGTERM, then SIGKILL after <seconds>
@@ -260,10 +274,18 @@ start_sshd() {
 }
 
 stop_sshd() {
-  # sshd's per-connection processes outlive its listener; stop them too
-  sessions=$(children "$SSHD_PID")
+  # sshd's sessions, and what runs in them, outlive its listener: stop them too, and wait for them
+  below=$(descendants "$SSHD_PID")
   stop_pid "$SSHD_PID" 5
-  for pid in $sessions; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in $below; do kill -TERM "$pid" 2>/dev/null; done
+  tries=25
+  for pid in $below; do
+    while running "$pid" && [ "$tries" -gt 0 ]; do
+      nap
+      tries=$((tries - 1))
+    done
+    kill -KILL "$pid" 2>/dev/null
+  done
   SSHD_PID=
 }
 

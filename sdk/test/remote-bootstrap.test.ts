@@ -207,6 +207,22 @@ function listeners(port: number): string[] {
   );
 }
 
+/** Command lines of the processes in the container (those whose mounts involve its directory). */
+function commandsIn(dir: string): string[] {
+  return processesUsing(dir).flatMap(pid => {
+    try {
+      return [
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+          .split('\0')
+          .join(' ')
+          .trim()
+      ];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function mode(path: string): string {
   const stat = statSync(path);
   return `${(stat.mode & 0o777).toString(8)} ${stat.uid}:${stat.gid}`;
@@ -493,8 +509,19 @@ describe('sm-ssh-init.sh in a sandbox container', () => {
     expect(mode(join(box.etcSsh, 'authorized_keys.d'))).toBe('755 0:0');
   });
 
-  it('at SIGTERM stops the agent and sshd, deregisters the instance and leaves nothing running', async () => {
+  it('at SIGTERM stops the agent and sshd, ends open sessions, deregisters the instance and leaves nothing running', async () => {
+    const open = ssh(
+      proxiedSshArgs(
+        join(work, 'id_ed25519'),
+        `root@${instanceId}`,
+        'echo open; sleep 300'
+      )
+    );
+    await eventually('the session running in the container', () =>
+      commandsIn(box.dir).includes('sleep 300') ? true : undefined
+    );
     exit = await box.stop(60_000);
+    expect((await open).code).not.toBe(0);
     expect(exit).toEqual({ code: 0, leftovers: [] });
     expect(box.output).toContain(`sm-ssh remote: deregistered ${instanceId}`);
     expect(box.output).toMatch(/sm-ssh-init: stopped\n$/);

@@ -55,7 +55,11 @@ describe('SandboxContainer', () => {
   });
 
   it('reports what the main process left running', async () => {
-    const box = container('leaky', 'sleep 60 & echo started');
+    // exits once the background job has become sleep (before that it is a forked sh)
+    const box = container(
+      'leaky',
+      'sleep 60 & until [ "$(cat /proc/$!/comm)" = sleep ]; do :; done; echo started'
+    );
     const exit = await box.exited;
     expect(exit.code).toBe(0);
     expect(exit.leftovers).toEqual([expect.stringMatching(/^\d+ sleep$/)]);
