@@ -5,11 +5,12 @@
  * with pings and reports the close code, so the session layer can resume.
  */
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { signatureV4Sdk } from '../aws/sdk.js';
+import { NodeSha256 } from '../aws/sha256.js';
 
 /** The JSON text frame that opens a data channel (reference §2). */
 export interface IOpenDataChannelMessage {
@@ -33,38 +34,6 @@ export interface ITransportOptions {
   /** WebSocket pings (the plugin pings every 5 minutes; we detect dead links sooner). */
   pingIntervalMs?: number;
   connectTimeoutMs?: number;
-}
-
-/** SHA-256 and HMAC-SHA-256 in the shape SignatureV4 expects, from node:crypto. */
-class NodeSha256 {
-  private readonly hash:
-    ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash =
-      secret === undefined
-        ? createHash('sha256')
-        : createHmac('sha256', toBytes(secret));
-  }
-
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBytes(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
-
-function toBytes(
-  data: string | ArrayBuffer | ArrayBufferView
-): string | Buffer {
-  if (typeof data === 'string') {
-    return data;
-  }
-  return ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    : Buffer.from(data);
 }
 
 function isPresigned(url: URL): boolean {

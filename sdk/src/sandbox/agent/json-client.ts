@@ -4,8 +4,8 @@
  * (RegisterManagedInstance, UpdateInstanceInformation, the ec2messages service), so the agent builds the requests
  * itself, as the real agent does with its private models.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { signatureV4Sdk } from '../../aws/sdk.js';
+import { NodeSha256 } from '../../aws/sha256.js';
 
 export interface IAgentCredentials {
   accessKeyId: string;
@@ -35,36 +35,6 @@ export class AgentCallError extends Error {
   ) {
     super(`${code}: ${message}`);
   }
-}
-
-/** SHA-256 and HMAC-SHA-256 from node:crypto in the shape SignatureV4 expects. */
-class Sha256 {
-  private readonly hash:
-    ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash =
-      secret === undefined
-        ? createHash('sha256')
-        : createHmac('sha256', bytes(secret));
-  }
-
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-  if (typeof data === 'string') {
-    return data;
-  }
-  return ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    : Buffer.from(data);
 }
 
 /** The credentials of the environment (AWS_ACCESS_KEY_ID, …), if any. */
@@ -101,7 +71,7 @@ export async function callJson(
       service: call.signingName,
       region: call.region,
       credentials: call.credentials,
-      sha256: Sha256
+      sha256: NodeSha256
     });
     const signed = await signer.sign({
       method: 'POST',
