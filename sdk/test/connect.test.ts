@@ -249,20 +249,22 @@ describe('openSsh on the demo fleet', () => {
     await new Promise<void>(resolve =>
       echo.listen(echoPort, '127.0.0.1', resolve)
     );
-    const localPort = await freePort();
-    const remotePort = await freePort();
     try {
       await withSsh('ssh-notebook-demo.notebook.sagemaker', async c => {
         const failures: string[] = [];
+        // port 0: the listening ends take free ports (ports picked beforehand race with parallel tests)
         const forwards = await startForwards(
           c.client,
           [
-            parseForward('L', `${localPort}:127.0.0.1:${echoPort}`),
-            parseForward('R', `${remotePort}:127.0.0.1:${echoPort}`)
+            parseForward('L', `0:127.0.0.1:${echoPort}`),
+            parseForward('R', `0:127.0.0.1:${echoPort}`)
           ],
           spec => failures.push(String(spec.bindPort))
         );
         expect(failures).toEqual([]);
+        const [localPort, remotePort] = forwards.map(f => f.spec.bindPort);
+        expect(localPort).toBeGreaterThan(0);
+        expect(remotePort).toBeGreaterThan(0);
         const reply = await new Promise<string>((resolve, reject) => {
           const socket = tcpConnect(localPort, '127.0.0.1', () =>
             socket.end('through -L')

@@ -3,7 +3,12 @@
  * port that is taken is reported and skipped (OpenSSH does the same without ExitOnForwardFailure), so a second
  * `connect` to another job still gets its shell.
  */
-import { connect as tcpConnect, createServer, type Server } from 'node:net';
+import {
+  connect as tcpConnect,
+  createServer,
+  type AddressInfo,
+  type Server
+} from 'node:net';
 import type { Client } from 'ssh2';
 import { UsageError } from '../errors.js';
 import type { TargetKind } from '../names/index.js';
@@ -31,18 +36,21 @@ export const DEFAULT_FORWARDS: Record<TargetKind, string[]> = {
   space: []
 };
 
-function port(text: string, spec: string): number {
+function port(text: string, spec: string, allowZero = false): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > 65535) {
+  if (!/^\d+$/.test(text) || value > 65535 || (value === 0 && !allowZero)) {
     throw new UsageError(
       `"${text}" in forward ${spec} is not a port number`,
-      'ports are numbers from 1 to 65535'
+      'ports are numbers from 1 to 65535 (the listening port may be 0: a free one)'
     );
   }
   return value;
 }
 
-/** Parses `-L`/`-R` values; `[::1]`-style brackets are allowed around IPv6 addresses. */
+/**
+ * Parses `-L`/`-R` values; `[::1]`-style brackets are allowed around IPv6 addresses. A listening port of 0 takes a
+ * free one (the active forward reports which).
+ */
 export function parseForward(direction: 'L' | 'R', spec: string): IForwardSpec {
   const parts = spec.match(/\[[^\]]*\]|[^:]+/g) ?? [];
   const unbracket = (text: string) => text.replace(/^\[(.*)\]$/, '$1');
@@ -56,7 +64,7 @@ export function parseForward(direction: 'L' | 'R', spec: string): IForwardSpec {
   return {
     direction,
     bindHost: unbracket(bind),
-    bindPort: port(rest[0], spec),
+    bindPort: port(rest[0], spec, true),
     host: unbracket(rest[1]),
     hostPort: port(rest[2], spec)
   };
@@ -103,7 +111,11 @@ function startLocal(
     server.once('error', reject);
     server.listen(spec.bindPort, spec.bindHost, () => {
       server.off('error', reject);
-      resolve({ spec, close: () => server.close() });
+      const { port: bound } = server.address() as AddressInfo;
+      resolve({
+        spec: { ...spec, bindPort: bound },
+        close: () => server.close()
+      });
     });
   });
 }
@@ -113,20 +125,21 @@ function startRemote(
   spec: IForwardSpec
 ): Promise<IActiveForward> {
   return new Promise((resolve, reject) => {
-    client.forwardIn(spec.bindHost, spec.bindPort, error => {
+    client.forwardIn(spec.bindHost, spec.bindPort, (error, bound) => {
       if (error) {
         reject(error);
         return;
       }
+      const active = { ...spec, bindPort: bound || spec.bindPort };
       resolve({
-        spec,
-        close: () => client.unforwardIn(spec.bindHost, spec.bindPort)
+        spec: active,
+        close: () => client.unforwardIn(active.bindHost, active.bindPort)
       });
     });
   });
 }
 
-/** Routes the server's `tcp connection` requests of every -R forward to its local host:port. */
+/** Routes the server's `tcp connection` requests of every -R forward (as bound) to its local host:port. */
 function acceptRemote(client: Client, specs: IForwardSpec[]): void {
   client.on('tcp connection', (info, accept, reject) => {
     const spec = specs.find(candidate => candidate.bindPort === info.destPort);
@@ -154,15 +167,19 @@ export async function startForwards(
   specs: IForwardSpec[],
   onFailure: (spec: IForwardSpec, error: Error) => void
 ): Promise<IActiveForward[]> {
-  const remote = specs.filter(spec => spec.direction === 'R');
-  if (remote.length > 0) {
+  // filled as the server binds: a requested port of 0 becomes the one it chose
+  const remote: IForwardSpec[] = [];
+  if (specs.some(spec => spec.direction === 'R')) {
     acceptRemote(client, remote);
   }
   const started = await Promise.all(
     specs.map(spec =>
       (spec.direction === 'L'
         ? startLocal(client, spec)
-        : startRemote(client, spec)
+        : startRemote(client, spec).then(forward => {
+            remote.push(forward.spec);
+            return forward;
+          })
       ).catch((error: Error) => {
         onFailure(spec, error);
         return undefined;

@@ -193,7 +193,9 @@ describe('specs', () => {
     expect(() => parseForward('L', '8080:localhost')).toThrow(
       /is not \[bind_address:\]port:host:hostport/
     );
-    expect(() => parseForward('L', '0:localhost:70000')).toThrow(UsageError);
+    expect(() => parseForward('L', '1:localhost:70000')).toThrow(UsageError);
+    expect(() => parseForward('L', '8080:localhost:0')).toThrow(UsageError);
+    expect(parseForward('R', '0:localhost:9000').bindPort).toBe(0);
     expect(
       defaultForwards('training').map(
         f => `${f.direction} ${f.bindPort}:${f.hostPort}`
