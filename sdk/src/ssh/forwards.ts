@@ -111,6 +111,8 @@ function startLocal(
     server.once('error', reject);
     server.listen(spec.bindPort, spec.bindHost, () => {
       server.off('error', reject);
+      // the listener lives as long as the connection it forwards through
+      client.once('close', () => server.close());
       const { port: bound } = server.address() as AddressInfo;
       resolve({
         spec: { ...spec, bindPort: bound },
