@@ -4,53 +4,27 @@
  * waiting with backoff for an instance to come Online, and the AWS calls a lookup costs.
  */
 import { CreateTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClients } from '../src/aws/index.js';
 import { OperationError, UsageError } from '../src/errors.js';
 import { resolveTarget } from '../src/resolve/index.js';
-import {
-  createDemoFleet,
-  startSandbox,
-  type IDemoFleet,
-  type ISandbox
-} from '../src/sandbox/index.js';
-import { MOTO_SERVER } from './harness/cloud.js';
+import type { ISandbox } from '../src/sandbox/index.js';
+import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
 
+let cloud: IDemoCloud;
 let sandbox: ISandbox;
-let fleet: IDemoFleet;
 let clients: AwsClients;
 let caller: string;
-const saved = { ...process.env };
-const credentials = async () => ({
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
-});
 
-function instanceOf(name: string, node = 0): string {
-  const found = fleet.instances.find(i => i.name === name && i.node === node);
-  if (!found) {
-    throw new Error(`no demo instance ${name} node ${node}`);
-  }
-  return found.instanceId;
-}
+const instanceOf = (name: string, node = 0) =>
+  cloud.nodeOf(name, node).instanceId;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ motoServer: MOTO_SERVER });
-  Object.assign(process.env, sandbox.env, { AWS_MAX_ATTEMPTS: '1' });
-  const sts = new STSClient({ region: 'us-east-1', credentials });
-  caller = (await sts.send(new GetCallerIdentityCommand({}))).UserId ?? '';
-  sts.destroy();
-  fleet = await createDemoFleet(sandbox.ssm.instances, {
-    hosts: false,
-    owner: caller,
-    cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker }
-  });
-  clients = new AwsClients('us-east-1', credentials);
+  cloud = await startDemoCloud({ hosts: false });
+  ({ sandbox, clients, caller } = cloud);
 });
 
 afterAll(async () => {
-  process.env = saved;
-  await sandbox?.close();
+  await cloud?.close();
 });
 
 describe('resolveTarget on the demo fleet', () => {
@@ -91,8 +65,9 @@ describe('resolveTarget on the demo fleet', () => {
       expect(resolved.instance.instanceId).toBe(instanceOf(name));
       expect(resolved.instance.pingStatus).toBe('Online');
     }
-    const arn = fleet.instances.find(i => i.name === 'ssh-processing-demo')
-      ?.resourceArn as string;
+    const arn = cloud.fleet.instances.find(
+      i => i.name === 'ssh-processing-demo'
+    )?.resourceArn as string;
     expect((await resolveTarget(clients, arn)).instance.instanceId).toBe(
       instanceOf('ssh-processing-demo')
     );
