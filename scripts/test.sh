@@ -26,10 +26,11 @@ run() {
   fi
 }
 
+# --expose-gc: the memory test collects garbage before it samples.
 # --forceExit: a failing test may leave a listener or a session open, and that must fail the run, not hang it (a
 # passing run exits by itself: checked with --runInBand --detectOpenHandles).
 jest_sdk() {
-  (cd sdk && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci --forceExit --json --outputFile="$results/jest-sdk.json" "$@")
+  (cd sdk && node --expose-gc --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci --forceExit --json --outputFile="$results/jest-sdk.json" "$@")
 }
 
 run "SDK lint (eslint, prettier)" npm run --silent lint -w sdk
