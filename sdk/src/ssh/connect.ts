@@ -35,6 +35,8 @@ export interface IPrepareOptions extends IResolveOptions {
   redeliver?: boolean;
   /** Progress lines, for --verbose. */
   onProgress?: (text: string) => void;
+  /** A resolution done already (skips resolveTarget's AWS calls). */
+  resolvedAs?: IResolvedTarget;
 }
 
 /** A resolved target with the key delivery under way (or skipped) and its pins at hand. */
@@ -115,10 +117,12 @@ export async function prepareTarget(
   const identity = options.identityFile
     ? loadIdentity(options.identityFile)
     : ensureIdentity(paths);
-  const resolved = await resolveTarget(clients, text, {
-    callerCache: callerCache(paths.callers),
-    ...options
-  });
+  const resolved =
+    options.resolvedAs ??
+    (await resolveTarget(clients, text, {
+      callerCache: callerCache(paths.callers),
+      ...options
+    }));
   return prepareResolved(clients, resolved, identity, paths, options);
 }
 
@@ -171,8 +175,6 @@ export interface IOpenSshOptions extends IPrepareOptions {
   user?: string;
   /** Remote port of sshd (default 22). */
   port?: number;
-  /** A resolution done already (skips resolveTarget's AWS calls). */
-  resolvedAs?: IResolvedTarget;
 }
 
 /** An SSH connection to a target, over its own Session Manager session. */
@@ -225,8 +227,38 @@ async function handshake(
 }
 
 /**
- * `count` SSH connections to one target, each on its own Session Manager session (for copies split in ranges):
- * one resolution and at most one key delivery for all of them.
+ * `count` more SSH connections to the instance `first` reached, each on its own Session Manager session, without
+ * resolving or delivering again; if one fails, those that opened are closed.
+ */
+export async function openMoreSsh(
+  clients: AwsClients,
+  first: ISshConnection,
+  count: number,
+  options: IOpenSshOptions = {}
+): Promise<ISshConnection[]> {
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, () =>
+      openSsh(clients, first.resolved.instance.instanceId, {
+        ...options,
+        user: first.user,
+        resolvedAs: first.resolved
+      })
+    )
+  );
+  const opened = results.flatMap(result =>
+    result.status === 'fulfilled' ? [result.value] : []
+  );
+  const failed = results.find(result => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(opened.map(connection => connection.close()));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return opened;
+}
+
+/**
+ * `count` SSH connections to one target (for copies split in ranges): one resolution and at most one key delivery
+ * for all of them.
  */
 export async function openSshConnections(
   clients: AwsClients,
@@ -235,25 +267,12 @@ export async function openSshConnections(
   options: IOpenSshOptions = {}
 ): Promise<ISshConnection[]> {
   const first = await openSsh(clients, text, options);
-  const rest = await Promise.allSettled(
-    Array.from({ length: count - 1 }, () =>
-      openSsh(clients, first.resolved.instance.instanceId, {
-        ...options,
-        user: first.user,
-        resolvedAs: first.resolved
-      })
-    )
-  );
-  const opened = [first];
-  for (const result of rest) {
-    if (result.status === 'fulfilled') {
-      opened.push(result.value);
-    } else {
-      await Promise.all(opened.map(connection => connection.close()));
-      throw result.reason;
-    }
+  try {
+    return [first, ...(await openMoreSsh(clients, first, count - 1, options))];
+  } catch (error) {
+    await first.close();
+    throw error;
   }
-  return opened;
 }
 
 /** Resolves a target and logs in to it over SSH; delivers the key again once if the server refuses it. */
@@ -262,17 +281,7 @@ export async function openSsh(
   text: string,
   options: IOpenSshOptions = {}
 ): Promise<ISshConnection> {
-  let prepared = options.resolvedAs
-    ? prepareResolved(
-        clients,
-        options.resolvedAs,
-        options.identityFile
-          ? loadIdentity(options.identityFile)
-          : ensureIdentity(options.paths ?? statePaths()),
-        options.paths ?? statePaths(),
-        options
-      )
-    : await prepareTarget(clients, text, options);
+  let prepared = await prepareTarget(clients, text, options);
   const kind =
     prepared.resolved.target.form === 'instance'
       ? undefined

@@ -3,6 +3,7 @@ export { sshConnect, SshAuthError, type ISshClientOptions } from './client.js';
 export {
   defaultUser,
   HostKeyChangedError,
+  openMoreSsh,
   openSsh,
   openSshConnections,
   prepareResolved,

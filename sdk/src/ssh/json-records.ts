@@ -2,9 +2,8 @@
  * A small JSON file of records keyed by id, each stamped with when it was written: what sm-ssh remembers between
  * runs (deliveries, callers). Records older than 30 days are dropped on write; a damaged file is an empty one.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { ensureConfigDir } from './paths.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { writePrivateFile } from './paths.js';
 
 const KEEP_MS = 30 * 24 * 3600 * 1000;
 
@@ -52,11 +51,6 @@ export class JsonRecords<T extends object> {
         ([, record]) => Date.parse(record.at) > cutoff
       )
     );
-    ensureConfigDir(dirname(this.path));
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(kept, null, 2)}\n`, {
-      mode: 0o600
-    });
-    renameSync(temporary, this.path);
+    writePrivateFile(this.path, `${JSON.stringify(kept, null, 2)}\n`);
   }
 }

@@ -7,10 +7,9 @@
  *   the proxy before OpenSSH checks the key (a job run again under the same name is a new instance with new keys).
  * Lines sm-ssh did not write are kept as they are.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fingerprintOf } from './keys.js';
-import { ensureConfigDir } from './paths.js';
+import { writePrivateFile } from './paths.js';
 
 export interface IHostPublicKey {
   /** `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, … */
@@ -176,11 +175,10 @@ export class KnownHosts {
 
   /** Writes the file atomically (0600). */
   save(): void {
-    ensureConfigDir(dirname(this.path));
-    const text = this.lines.map(line => `${line.text}\n`).join('');
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, text, { mode: 0o600 });
-    renameSync(temporary, this.path);
+    writePrivateFile(
+      this.path,
+      this.lines.map(line => `${line.text}\n`).join('')
+    );
   }
 
   private add(host: string, hostKey: IHostPublicKey, marker: string): void {

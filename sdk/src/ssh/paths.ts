@@ -2,9 +2,9 @@
  * Where sm-ssh keeps the user's state: `$SM_SSH_CONFIG_DIR`, else `$XDG_CONFIG_HOME/sm-ssh`, else
  * `~/.config/sm-ssh`. The folder is created 0700: it holds a private key and the pinned host keys.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SM_SSH_CONFIG_DIR) {
@@ -40,4 +40,12 @@ export function statePaths(dir = configDir()): IStatePaths {
 export function ensureConfigDir(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/** Replaces a file atomically (a temp file renamed over it), mode 0600, its folder created 0700 if missing. */
+export function writePrivateFile(path: string, text: string): void {
+  ensureConfigDir(dirname(path));
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o600 });
+  renameSync(temporary, path);
 }

@@ -4,17 +4,10 @@
  * nothing; it goes before the first Host/Match line, since OpenSSH takes the first value it finds (a `Host *` at
  * the top of a user's config would otherwise set User and IdentityFile for our names).
  */
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync
-} from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { IStatePaths } from './paths.js';
+import { join } from 'node:path';
+import { writePrivateFile, type IStatePaths } from './paths.js';
 
 export const BEGIN_MARK =
   '# >>> sm-ssh: managed by `sm-ssh ssh-config --write`; edits inside are replaced';
@@ -83,12 +76,6 @@ export function writeSshConfig(path: string, block: string): boolean {
   if (after === before) {
     return false;
   }
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.sm-ssh.${process.pid}.tmp`;
-  writeFileSync(temporary, after, { mode: 0o600 });
-  if (existsSync(path)) {
-    chmodSync(temporary, 0o600);
-  }
-  renameSync(temporary, path);
+  writePrivateFile(path, after);
   return true;
 }

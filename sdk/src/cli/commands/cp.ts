@@ -129,15 +129,7 @@ export function registerCopyCommand(program: Command): void {
           );
         }
         const count = parallel ?? defaultParallel(size);
-        const more = await Promise.all(
-          Array.from({ length: count - 1 }, () =>
-            ssh.openSsh(clients, first.resolved.instance.instanceId, {
-              ...options,
-              user: first.user,
-              resolvedAs: first.resolved
-            })
-          )
-        );
+        const more = await ssh.openMoreSsh(clients, first, count - 1, options);
         connections.push(...more);
         const sftps = [
           sftp,
