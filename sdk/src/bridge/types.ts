@@ -1,0 +1,190 @@
+/**
+ * The bridge API of `sm-ssh serve` (what the JupyterLab panel calls under `<base_url>/sm-ssh/api/…`): request and
+ * response bodies as plain JSON types. Self-contained on purpose: the extension in `src/` imports this file as types
+ * only (`import type`), so it must not pull in Node or AWS SDK declarations. The bridge checks at compile time that
+ * the SDK's own records are assignable to these.
+ *
+ * Routes (all JSON; errors are `IBridgeError` with a 4xx/5xx status):
+ * - `GET  /`                      readiness probe of jupyter-server-proxy (200 `{ok: true}`)
+ * - `GET  /api/info`              `IBridgeInfo`
+ * - `GET  /api/targets`           `ITargetsResponse` (`?refresh=1` skips the cache)
+ * - `GET  /api/setup/check`       `ISetupCheckResponse`
+ * - `GET  /api/tunnels`           `ITunnelsResponse`
+ * - `POST /api/tunnels`           body `IStartTunnelRequest` → 201 `IBridgeTunnel`
+ * - `DELETE /api/tunnels/<id>`    204
+ * - `GET  /api/events` (WebSocket) server → client `BridgeEvent` messages, one JSON object per text frame
+ *
+ * State-changing requests (POST, PUT, PATCH, DELETE) need an `X-XSRFToken` header equal to the `_xsrf` cookie;
+ * WebSocket upgrades need an Origin of the same host as the request (or none).
+ */
+
+/** The kinds of target (same words as the SDK's `TargetKind`). */
+export type BridgeTargetKind =
+  | 'training'
+  | 'processing'
+  | 'transform'
+  | 'inference'
+  | 'notebook'
+  | 'studio'
+  | 'space';
+
+/** Every error body: what was wrong and how to fix it. */
+export interface IBridgeError {
+  error: string;
+  hint?: string;
+  /** A stable word for the client to branch on. */
+  code?:
+    | 'bad-request'
+    | 'not-found'
+    | 'forbidden'
+    | 'no-credentials'
+    | 'access-denied'
+    | 'conflict'
+    | 'failed';
+}
+
+export interface IBridgeInfo {
+  /** The SDK's version. */
+  version: string;
+  region: string;
+  /** The caller's ARN as STS reports it, when it could be asked. */
+  caller?: string;
+  /** The caller's UserId (what SSHOwner holds). */
+  userId?: string;
+  /** Whether the bridge runs in a SageMaker Studio space (resource-metadata.json was found). */
+  studio: boolean;
+  /** The argv that runs this same `sm-ssh` (node + script), for terminals: append `connect <target>`. */
+  smSshCommand: string[];
+  /** The same, quoted for a POSIX shell. */
+  smSshShellCommand: string;
+  /** The user `connect` logs in as by default, per kind (root; sagemaker-user for spaces). */
+  defaultUsers: Partial<Record<BridgeTargetKind, string>>;
+}
+
+/** One target (the same fields as `sm-ssh list --json`). */
+export interface IBridgeTarget {
+  target: string;
+  kind: BridgeTargetKind;
+  status: string;
+  ping: string;
+  nodes: number;
+  owner: string;
+  mine: boolean;
+  ageSeconds?: number;
+  instances: string[];
+  resourceArn?: string;
+}
+
+export interface ITargetsResponse {
+  targets: IBridgeTarget[];
+  /** What the listing had to leave out and why (e.g. a permission the caller lacks). */
+  warnings: string[];
+  /** Epoch milliseconds of the listing. */
+  listedAt: number;
+}
+
+export type BridgeCheckStatus = 'OK' | 'MISSING' | 'WARNING';
+
+export interface IBridgePolicyStatement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+  Principal?: unknown;
+}
+
+export interface IBridgeCheckItem {
+  id: string;
+  group: string;
+  title: string;
+  status: BridgeCheckStatus;
+  subject: string;
+  reasons: string[];
+  fix?: { policyName: string; statement: IBridgePolicyStatement };
+  command?: string;
+  note?: string;
+}
+
+/** The report of `sm-ssh setup check --json`. */
+export interface IBridgeCheckReport {
+  ok: boolean;
+  account: string;
+  sagemakerRole?: string;
+  userRole?: string;
+  regions: string[];
+  evaluator: string;
+  evaluatorNote?: string;
+  items: IBridgeCheckItem[];
+  summary: { ok: number; missing: number; warnings: number };
+}
+
+export interface ISetupCheckResponse {
+  report: IBridgeCheckReport;
+  /** The command that applies every fix, e.g. `sm-ssh setup apply --studio --sagemaker-role …`. */
+  applyCommand: string;
+  /** The command that printed this report. */
+  checkCommand: string;
+}
+
+export interface IStartTunnelRequest {
+  target: string;
+  /** 1-based node of a multi-node job (default 1). */
+  node?: number;
+  /** Port on the Jupyter server host; 0 or absent picks a free one. */
+  localPort?: number;
+  /** Host as the instance sees it (default localhost). */
+  remoteHost?: string;
+  remotePort: number;
+  /** Include other users' targets (the CLI's --any-owner). */
+  anyOwner?: boolean;
+}
+
+export type TunnelState = 'starting' | 'up' | 'failed' | 'closed';
+
+export interface IBridgeTunnel {
+  id: string;
+  target: string;
+  node: number;
+  /** The managed instance the tunnel goes through. */
+  instanceId?: string;
+  localHost: string;
+  localPort: number;
+  remoteHost: string;
+  remotePort: number;
+  state: TunnelState;
+  /** Bytes from local clients to the remote port. */
+  bytesOut: number;
+  /** Bytes from the remote port to local clients. */
+  bytesIn: number;
+  /** Local connections open now / since the start. */
+  connections: number;
+  totalConnections: number;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  /** Why it failed or closed, when it did. */
+  error?: string;
+}
+
+export interface ITunnelsResponse {
+  tunnels: IBridgeTunnel[];
+}
+
+export type BridgeEvent =
+  | { type: 'hello'; version: string }
+  | { type: 'targets'; targets: IBridgeTarget[]; warnings: string[] }
+  | {
+      type: 'target-status';
+      target: string;
+      status: string;
+      ping: string;
+      previousStatus?: string;
+      previousPing?: string;
+    }
+  | { type: 'target-added'; target: IBridgeTarget }
+  | { type: 'target-removed'; target: string }
+  | { type: 'tunnel'; tunnel: IBridgeTunnel }
+  | { type: 'tunnel-closed'; id: string; error?: string }
+  | { type: 'error'; error: string; hint?: string };
