@@ -14,3 +14,4 @@ export * as ssm from './ssm/index.js';
 export { openStream, type IOpenStreamOptions } from './ssm/index.js';
 export * from './ssh/index.js';
 export * from './remote/index.js';
+export * from './bridge/index.js';

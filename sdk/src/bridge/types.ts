@@ -59,6 +59,10 @@ export interface IBridgeInfo {
   smSshShellCommand: string;
   /** The user `connect` logs in as by default, per kind (root; sagemaker-user for spaces). */
   defaultUsers: Partial<Record<BridgeTargetKind, string>>;
+  /** The private key `connect` and `proxy` use (created on first use), for an OpenSSH command line. */
+  identityFile: string;
+  /** The known_hosts file where host keys are pinned. */
+  knownHostsFile: string;
 }
 
 /** One target (the same fields as `sm-ssh list --json`). */
@@ -92,7 +96,14 @@ export interface IBridgePolicyStatement {
   NotAction?: string | string[];
   Resource?: string | string[];
   NotResource?: string | string[];
-  Condition?: Record<string, Record<string, string | string[]>>;
+  /**
+   * Added by the bridge: values may also be numbers and booleans (IAM accepts them, and the SDK's IPolicyStatement
+   * allows them), so the SDK's report is assignable to this type.
+   */
+  Condition?: Record<
+    string,
+    Record<string, string | number | boolean | Array<string | number | boolean>>
+  >;
   Principal?: unknown;
 }
 
@@ -184,6 +195,8 @@ export type BridgeEvent =
       previousPing?: string;
     }
   | { type: 'target-added'; target: IBridgeTarget }
+  /** Added by the bridge: a target's other fields changed (nodes, instances, owner); the full record. */
+  | { type: 'target-updated'; target: IBridgeTarget }
   | { type: 'target-removed'; target: string }
   | { type: 'tunnel'; tunnel: IBridgeTunnel }
   | { type: 'tunnel-closed'; id: string; error?: string }

@@ -9,6 +9,7 @@ import { registerListCommand } from './commands/list.js';
 import { registerProxyCommand } from './commands/proxy.js';
 import { registerRemoteCommand } from './commands/remote.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSetupCommands } from './commands/setup.js';
 import { registerSshConfigCommand } from './commands/ssh-config.js';
 
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerForwardCommand(program);
   registerSandboxCommand(program);
   registerRemoteCommand(program);
+  registerServeCommand(program);
   program.commands.forEach(function propagate(command: Command): void {
     command.exitOverride();
     command.commands.forEach(propagate);

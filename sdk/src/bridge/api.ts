@@ -1,0 +1,251 @@
+/**
+ * The route handlers of the bridge API (the contract is types.ts): info, targets, the setup check, tunnels.
+ * Each picks its AWS clients from the `region`/`profile` query parameters and calls the SDK.
+ */
+import { createRequire } from 'node:module';
+import type { AwsClients } from '../aws/clients.js';
+import { stsSdk } from '../aws/sdk.js';
+import { TARGET_KINDS } from '../names/index.js';
+import {
+  checkSetup,
+  type ICheckOptions,
+  type ICheckReport
+} from '../policies/checker.js';
+import { defaultUser } from '../ssh/connect.js';
+import type { IStatePaths } from '../ssh/paths.js';
+import { clientChoice, type ClientPool } from './clients.js';
+import { notFound, toHttpError } from './errors.js';
+import { readJsonBody } from './http.js';
+import { Router, type IRequestContext } from './router.js';
+import type { IStudioMetadata } from './studio.js';
+import type { TargetsCache } from './targets.js';
+import { parseTunnelRequest, type TunnelRegistry } from './tunnels.js';
+import type {
+  BridgeTargetKind,
+  IBridgeCheckReport,
+  IBridgeInfo,
+  ISetupCheckResponse,
+  ITargetsResponse,
+  ITunnelsResponse
+} from './types.js';
+
+export const VERSION = (
+  createRequire(import.meta.url)('../../package.json') as { version: string }
+).version;
+
+export interface IApiOptions {
+  pool: ClientPool;
+  targets: TargetsCache;
+  tunnels: TunnelRegistry;
+  paths: IStatePaths;
+  identityFile?: string;
+  /** The argv that runs this sm-ssh: node and the CLI script. */
+  smSshCommand: string[];
+  studio?: IStudioMetadata;
+  sagemakerRoleArn?: string;
+  userRoleArn?: string;
+  /** --studio: the Studio case of the check without the metadata file. */
+  studioCheck?: boolean;
+}
+
+/** The SDK's report is the bridge's (the compiler checks that ICheckReport fits IBridgeCheckReport). */
+export function toBridgeReport(report: ICheckReport): IBridgeCheckReport {
+  return report;
+}
+
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** A word quoted for a POSIX shell (unquoted when it needs nothing). */
+export function shellQuote(word: string): string {
+  return SAFE_WORD.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+export const shellCommand = (words: string[]) =>
+  words.map(shellQuote).join(' ');
+
+function flag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  return value !== null && value !== '0' && value !== 'false';
+}
+
+async function clientsOf(
+  options: IApiOptions,
+  query: URLSearchParams
+): Promise<{ clients: AwsClients; key: string; profile?: string }> {
+  const choice = clientChoice(query);
+  try {
+    return {
+      clients: await options.pool.get(choice),
+      key: options.pool.key(choice),
+      profile: choice.profile ?? options.pool.defaultProfile
+    };
+  } catch (error) {
+    throw toHttpError(error, 'creating the AWS clients');
+  }
+}
+
+async function info(
+  options: IApiOptions,
+  { query }: IRequestContext
+): Promise<IBridgeInfo> {
+  const { clients } = await clientsOf(options, query);
+  const { GetCallerIdentityCommand } = stsSdk();
+  const identity = await clients
+    .sts()
+    .send(new GetCallerIdentityCommand({}))
+    .catch(() => undefined);
+  const defaultUsers: Partial<Record<BridgeTargetKind, string>> = {};
+  TARGET_KINDS.forEach(kind => {
+    defaultUsers[kind] = defaultUser(kind);
+  });
+  return {
+    version: VERSION,
+    region: clients.region,
+    ...(identity?.Arn ? { caller: identity.Arn } : {}),
+    ...(identity?.UserId ? { userId: identity.UserId } : {}),
+    studio: options.studio !== undefined,
+    smSshCommand: options.smSshCommand,
+    smSshShellCommand: shellCommand(options.smSshCommand),
+    defaultUsers,
+    identityFile: options.identityFile ?? options.paths.identity,
+    knownHostsFile: options.paths.knownHosts
+  };
+}
+
+async function targets(
+  options: IApiOptions,
+  { query }: IRequestContext
+): Promise<ITargetsResponse> {
+  const choice = clientChoice(query);
+  const listing = await options.targets.get(choice, {
+    refresh: flag(query, 'refresh')
+  });
+  return flag(query, 'mine')
+    ? { ...listing, targets: listing.targets.filter(target => target.mine) }
+    : listing;
+}
+
+/** The check's options and the matching `sm-ssh setup` flags (roles, Studio case). */
+export function checkPlan(
+  options: IApiOptions,
+  clients: AwsClients,
+  profile?: string
+): { check: ICheckOptions; flags: string[] } {
+  const { sagemakerRoleArn, userRoleArn } = options;
+  const where = [
+    '--region',
+    clients.region,
+    ...(profile ? ['--profile', profile] : [])
+  ];
+  if (sagemakerRoleArn || userRoleArn) {
+    return {
+      check: {
+        sagemakerRoleArn,
+        userRoleArn,
+        studio: options.studioCheck,
+        regions: [clients.region]
+      },
+      flags: [
+        ...(options.studioCheck ? ['--studio'] : []),
+        ...(sagemakerRoleArn ? ['--sagemaker-role', sagemakerRoleArn] : []),
+        ...(userRoleArn ? ['--user-role', userRoleArn] : []),
+        ...where
+      ]
+    };
+  }
+  const execution = options.studio?.executionRoleArn;
+  if (execution) {
+    return {
+      check: {
+        sagemakerRoleArn: execution,
+        userRoleArn: execution,
+        studio: true,
+        regions: [clients.region]
+      },
+      flags: ['--studio', '--sagemaker-role', execution, ...where]
+    };
+  }
+  return {
+    check: { studio: options.studioCheck, regions: [clients.region] },
+    flags: [...(options.studioCheck ? ['--studio'] : []), ...where]
+  };
+}
+
+async function setupCheck(
+  options: IApiOptions,
+  { query }: IRequestContext
+): Promise<ISetupCheckResponse> {
+  const { clients, profile } = await clientsOf(options, query);
+  const plan = checkPlan(options, clients, profile);
+  let report: ICheckReport;
+  try {
+    report = await checkSetup(clients, plan.check);
+  } catch (error) {
+    throw toHttpError(error, 'checking the setup');
+  }
+  return {
+    report: toBridgeReport(report),
+    applyCommand: shellCommand(['sm-ssh', 'setup', 'apply', ...plan.flags]),
+    checkCommand: shellCommand(['sm-ssh', 'setup', 'check', ...plan.flags])
+  };
+}
+
+/** The router of every API route. */
+export function apiRouter(options: IApiOptions): Router {
+  const ok =
+    <T>(status: number, run: (c: IRequestContext) => Promise<T>) =>
+    async (context: IRequestContext) => ({ status, body: await run(context) });
+  return new Router()
+    .add('GET', '/', async () => ({ status: 200, body: { ok: true } }))
+    .add(
+      'GET',
+      '/api/info',
+      ok(200, context => info(options, context))
+    )
+    .add(
+      'GET',
+      '/api/targets',
+      ok(200, context => targets(options, context))
+    )
+    .add(
+      'GET',
+      '/api/setup/check',
+      ok(200, context => setupCheck(options, context))
+    )
+    .add(
+      'GET',
+      '/api/tunnels',
+      ok(200, async (): Promise<ITunnelsResponse> => {
+        return { tunnels: options.tunnels.list() };
+      })
+    )
+    .add(
+      'POST',
+      '/api/tunnels',
+      ok(201, async context => {
+        const request = parseTunnelRequest(await readJsonBody(context.request));
+        const { clients, key } = await clientsOf(options, context.query);
+        return options.tunnels.start(clients, key, request);
+      })
+    )
+    .add(
+      'GET',
+      '/api/tunnels/:id',
+      ok(200, async ({ params }) => {
+        const tunnel = options.tunnels.get(params.id);
+        if (!tunnel) {
+          throw notFound(
+            `no tunnel ${params.id}`,
+            'GET /api/tunnels lists them'
+          );
+        }
+        return tunnel;
+      })
+    )
+    .add('DELETE', '/api/tunnels/:id', async ({ params }) => {
+      if (!options.tunnels.close(params.id)) {
+        throw notFound(`no tunnel ${params.id}`, 'GET /api/tunnels lists them');
+      }
+      return { status: 204 };
+    });
+}
