@@ -252,6 +252,7 @@ export class TunnelRegistry extends EventEmitter {
         );
       }
       tunnel.record.instanceId = connection.resolved.instance.instanceId;
+      tunnel.record.sessionId = connection.session.sessionId;
       tunnel.record.state = 'up';
       this.changed(tunnel);
       this.startTicker();

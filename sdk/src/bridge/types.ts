@@ -161,6 +161,8 @@ export interface IBridgeTunnel {
   node: number;
   /** The managed instance the tunnel goes through. */
   instanceId?: string;
+  /** Added by the bridge: the Session Manager session its SSH connection runs over (shared by the target's tunnels). */
+  sessionId?: string;
   localHost: string;
   localPort: number;
   remoteHost: string;
