@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for this project, idempotently: Debian packages, npm dependencies,
-# the Python venv (.venv/) with the pinned PyPI packages, and the SDK build. Safe to run again.
+# the Python venv (.venv/) with the pinned PyPI packages, the SDK build, and the JupyterLab extension built and
+# installed editable into .venv (with the bundled CLI and the jupyter-server-proxy entry). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -69,4 +70,62 @@ fi
 
 log "build the SDK (sdk/dist)"
 npm run --silent build -w sdk
-log "ready: node $(node --version), $(.venv/bin/python --version), moto $(.venv/bin/python -c 'import moto; print(moto.__version__)')"
+
+# The JupyterLab extension (lib/, the labextension) and the sm-ssh CLI bundled into the Python package
+# (sagemaker_ssh_jupyterlab/sm_ssh/sm-ssh.mjs), each rebuilt only when its sources changed since its last build here.
+# runs a command, showing its output only when it fails
+quiet() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    printf '%s\n' "$out" >&2
+    echo "bootstrap: failed: $*" >&2
+    return 1
+  fi
+}
+sources_sum() { find "$@" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1; }
+lab_sum=$(sources_sum src style schema package.json package-lock.json tsconfig.json)
+lab_stamp=.cache/build-stamps/labextension.sha256
+cli_sum=$(sources_sum sdk/src sdk/package.json package-lock.json scripts/build-cli-bundle.mjs)
+cli_stamp=.cache/build-stamps/cli-bundle.sha256
+mkdir -p .cache/build-stamps
+if [[ ! -f sagemaker_ssh_jupyterlab/labextension/static/style.js || "$(cat $lab_stamp 2>/dev/null)" != "$lab_sum" ]]; then
+  log "build the extension and the CLI bundle (npm run build)"
+  quiet env PATH="$ROOT/.venv/bin:$PATH" npm run --silent build
+  echo "$lab_sum" > "$lab_stamp"
+  echo "$cli_sum" > "$cli_stamp"
+elif [[ ! -f sagemaker_ssh_jupyterlab/sm_ssh/sm-ssh.mjs || "$(cat $cli_stamp 2>/dev/null)" != "$cli_sum" ]]; then
+  log "bundle the CLI into the Python package (npm run build:cli-bundle)"
+  npm run --silent build:cli-bundle
+  echo "$cli_sum" > "$cli_stamp"
+fi
+
+# ... installed into .venv, editable (so the build above is what Jupyter serves), with its jupyter-server-proxy
+# entry point (`sm-ssh serve` at /sm-ssh/): reinstalled when pyproject.toml changed, the labextension linked.
+py_sum=$(sha256sum pyproject.toml | cut -d' ' -f1)
+ext_link="$ROOT/.venv/share/jupyter/labextensions/sagemaker-ssh-jupyterlab"
+installed=$(.venv/bin/python -I -c '
+import os
+from importlib.metadata import entry_points
+import sagemaker_ssh_jupyterlab as p
+found = [e for e in entry_points(group="jupyter_serverproxy_servers") if e.name == "sm-ssh"]
+print(os.path.dirname(os.path.abspath(p.__file__)) if found else "no entry point")
+' 2>/dev/null || true)
+if [[ "$installed" != "$ROOT/sagemaker_ssh_jupyterlab" || "$(cat .venv/.extension.sha256 2>/dev/null)" != "$py_sum" ]]; then
+  log "pip install -e . (the extension, editable, into .venv)"
+  # pip writes (and, uninstalling the previous install, deletes) the labextension's files in .venv's share dir: not
+  # through the develop link below into the build itself, where a stray install.json would also break wheel builds
+  [[ -L $ext_link ]] && rm "$ext_link"
+  # the build above is done, so the hatch hook has nothing to do (and must not run `npm install`); --no-deps keeps
+  # .venv exactly as requirements-dev.txt pins it (it has jupyterlab and jupyter-server-proxy)
+  HATCH_JUPYTER_BUILDER_SKIP_NPM=1 .venv/bin/pip install --quiet --disable-pip-version-check --no-build-isolation \
+    --no-deps -e .
+  echo "$py_sum" > .venv/.extension.sha256
+fi
+if [[ "$(readlink -f "$ext_link" 2>/dev/null || true)" != "$ROOT/sagemaker_ssh_jupyterlab/labextension" ]]; then
+  # an editable wheel copies the labextension; a link makes rebuilds live
+  log "jupyter labextension develop (link the labextension into .venv)"
+  quiet .venv/bin/jupyter labextension develop "$ROOT" --overwrite
+fi
+
+serve=$(.venv/bin/python -m sagemaker_ssh_jupyterlab.serverproxy | .venv/bin/python -c 'import json, sys; print(" ".join(json.load(sys.stdin)["command"]))')
+log "ready: node $(node --version), $(.venv/bin/python --version), moto $(.venv/bin/python -c 'import moto; print(moto.__version__)'), the extension in .venv (/sm-ssh/ runs: ${serve//$ROOT\//})"

@@ -2,9 +2,11 @@
 # Galata (Playwright) UI tests of the JupyterLab extension against a real
 # `jupyter lab` from .venv and Debian's Chromium.
 #
-# Assumes `npm install` (root, workspaces) and .venv (requirements-dev.txt)
-# are already done. Builds the extension, installs it into .venv (editable,
-# once), checks that JupyterLab sees it, runs ui-tests/. Extra arguments go
+# Assumes scripts/bootstrap.sh ran: npm workspaces, .venv (requirements-dev.txt)
+# and the extension installed editable into .venv with its jupyter-server-proxy
+# entry. Rebuilds the extension (lib, labextension, the CLI bundle), checks that
+# JupyterLab and jupyter-server-proxy see it, runs ui-tests/ against
+# `scripts/lab.mjs --galata` (the sandbox + JupyterLab). Extra arguments go
 # to `playwright test` (e.g. `scripts/test-ui.sh -g activation`).
 #
 # Env: SM_SSH_UI_PORT  Jupyter server port (default 8888, or a free port
@@ -37,20 +39,15 @@ cd "$ROOT"
 step "build the extension (npm run build)"
 npm run build
 
-step "install $PY_NAME into .venv"
+step "check that $PY_NAME is installed into .venv (scripts/bootstrap.sh does it)"
 installed_dir="$(python -I -c "import $PY_NAME, os; print(os.path.dirname(os.path.abspath($PY_NAME.__file__)))" 2>/dev/null || true)"
-if [[ "$installed_dir" != "$ROOT/$PY_NAME" ]]; then
-  # The labextension was just built, so the hatch hook has nothing to do;
-  # skipping it keeps pip from running `npm install` on the workspace.
-  HATCH_JUPYTER_BUILDER_SKIP_NPM=1 python -m pip install --no-build-isolation -e "$ROOT"
-else
-  echo "already installed (editable, $installed_dir)"
-fi
-# Editable wheels copy the labextension; link it so rebuilds are live.
+[[ "$installed_dir" == "$ROOT/$PY_NAME" ]] \
+  || die "$PY_NAME is not installed editable from $ROOT into .venv (found: ${installed_dir:-none}): run \`bash scripts/bootstrap.sh\`"
 link="$(python -c 'import sys; print(sys.prefix)')/share/jupyter/labextensions/$EXT_NAME"
-if [[ "$(readlink -f "$link" 2>/dev/null || true)" != "$ROOT/$PY_NAME/labextension" ]]; then
-  jupyter labextension develop "$ROOT" --overwrite
-fi
+[[ "$(readlink -f "$link" 2>/dev/null || true)" == "$ROOT/$PY_NAME/labextension" ]] \
+  || die "$link does not link to the build: run \`bash scripts/bootstrap.sh\` (jupyter labextension develop)"
+python -I -m "$PY_NAME.serverproxy" | grep -q '"serve"' \
+  || die "the jupyter-server-proxy entry cannot start sm-ssh serve: $(python -I -m "$PY_NAME.serverproxy" | tr -d '\n')"
 
 step "check jupyter labextension list"
 list="$(jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g')"
@@ -59,6 +56,11 @@ if ! grep -Eq "$EXT_NAME.*enabled.*OK" <<<"$list"; then
   die "$EXT_NAME is not listed as enabled OK by \`jupyter labextension list\`"
 fi
 grep -E "$EXT_NAME" <<<"$list"
+server_list="$(jupyter server extension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g')"
+if ! grep -Eq "jupyter_server_proxy.*enabled" <<<"$server_list"; then
+  echo "$server_list" >&2
+  die "jupyter_server_proxy is not an enabled server extension in .venv (requirements-dev.txt installs it)"
+fi
 
 if [[ -z "${SM_SSH_UI_PORT:-}" ]]; then
   SM_SSH_UI_PORT="$(python - <<'PY'

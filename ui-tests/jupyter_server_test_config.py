@@ -1,5 +1,9 @@
 """Server configuration for integration tests.
 
+`scripts/lab.mjs --galata` (the web server of playwright.config.js) runs
+`jupyter lab --config` with this file, with the local sandbox's environment,
+a scratch HOME and JUPYTERLAB_GALATA_ROOT_DIR set.
+
 !! Never use this configuration in production because it
 opens the server to the world and provide access to JupyterLab
 JavaScript objects through the global window variable.
