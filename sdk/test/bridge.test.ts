@@ -445,6 +445,33 @@ describe('XSRF and Origin guards', () => {
       events.close();
     }
   });
+  it('pings its WebSocket clients and drops one that does not answer', async () => {
+    const path = join(scratch, 'ping.sock');
+    const pinging = await startBridge({
+      socketPath: path,
+      region: 'us-east-1',
+      configDir,
+      pingIntervalMs: 200,
+      resourceMetadata: join(scratch, 'no-such-metadata.json'),
+      env: {}
+    });
+    try {
+      const url = `ws+unix://${path}:/api/events`;
+      const answering = new WebSocket(url);
+      const silent = new WebSocket(url, { autoPong: false });
+      let pings = 0;
+      silent.on('ping', () => (pings += 1));
+      const closed = await new Promise<number>(resolve =>
+        silent.once('close', code => resolve(code))
+      );
+      expect(closed).toBe(1006);
+      expect(pings).toBeGreaterThanOrEqual(1);
+      expect(answering.readyState).toBe(WebSocket.OPEN);
+      answering.close();
+    } finally {
+      await pinging.close();
+    }
+  });
 });
 
 describe('tunnels', () => {
@@ -811,6 +838,52 @@ describe('sm-ssh serve as a process', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toBe('');
+  });
+
+  it('serves a unix socket with --json and --verbose, logging requests without headers, and stops on SIGINT', async () => {
+    const path = join(scratch, 'cli.sock');
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--socket', path, '--json', '--verbose'],
+      { env: env(), stdio: ['ignore', 'pipe', 'pipe'] }
+    );
+    let stderr = '';
+    child.stderr.on('data', chunk => (stderr += String(chunk)));
+    const exited = new Promise<number | null>(resolve =>
+      child.once('exit', code => resolve(code))
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      let stdout = '';
+      child.stdout.on('data', chunk => {
+        stdout += String(chunk);
+        if (stdout.includes('\n')) {
+          resolve(stdout.split('\n')[0]);
+        }
+      });
+      child.once('exit', code =>
+        reject(new Error(`exited ${code}: ${stderr}`))
+      );
+    });
+    expect(JSON.parse(line)).toEqual({ listening: path, socket: path });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const to = { socketPath: path };
+    expect(
+      (
+        await call('GET', '/?secret=query', {
+          to,
+          headers: { cookie: '_xsrf=cookie-secret', authorization: 'token x' }
+        })
+      ).status
+    ).toBe(200);
+    expect((await call('POST', '/api/tunnels', { to, body: {} })).status).toBe(
+      403
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/^sm-ssh serve: GET \/ 200 \d+ms\n/);
+    expect(stderr).toMatch(/\nsm-ssh serve: POST \/api\/tunnels 403 \d+ms\n$/);
+    expect(stderr).not.toMatch(/secret|cookie|token/);
+    expect(() => statSync(path)).toThrow();
   });
 
   it('refuses a non-loopback --host with exit 2 and a one-line error', async () => {

@@ -53,6 +53,8 @@ export interface IBridgeOptions {
   resourceMetadata?: string;
   /** The argv that runs sm-ssh (default: node and this package's CLI). */
   smSshCommand?: string[];
+  /** How often WebSocket clients are pinged; one that has not answered the previous ping is dropped (default 30 s). */
+  pingIntervalMs?: number;
   /** One line per request (method, path, status, ms): what --verbose prints. Never headers or bodies. */
   log?: (line: string) => void;
   /** How targets are listed (default the SDK's listTargets). */
@@ -112,7 +114,8 @@ export async function startBridge(
     version: VERSION,
     targets,
     tunnels,
-    keyOf: choice => pool.key(choice)
+    keyOf: choice => pool.key(choice),
+    pingMs: options.pingIntervalMs
   });
   const router = apiRouter({
     pool,

@@ -4,7 +4,7 @@
  * unknown path is a 404 and a known path with another method a 405, both JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, notFound } from './errors.js';
+import { badRequest, HttpError, notFound } from './errors.js';
 import { headerValue } from './guard.js';
 
 export interface IRequestContext {
@@ -100,7 +100,11 @@ export class Router {
     const found = route.pattern.exec(path) as RegExpExecArray;
     const params: Record<string, string> = {};
     route.names.forEach((name, index) => {
-      params[name] = decodeURIComponent(found[index + 1]);
+      try {
+        params[name] = decodeURIComponent(found[index + 1]);
+      } catch {
+        throw badRequest(`${path} is not a well-formed path`);
+      }
     });
     return { handler: route.handler, params };
   }
