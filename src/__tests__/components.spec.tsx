@@ -1,0 +1,478 @@
+/**
+ * The views against the DOM contract the UI tests use: panel (groups, rows, buttons, node picker, filter,
+ * states, tunnels), setup check, status-bar item.
+ */
+import './support/no-web-components';
+import { nullTranslator } from '@jupyterlab/translation';
+import React from 'react';
+import {
+  PanelView,
+  SmSshPanel,
+  type IPanelActions
+} from '../components/SmSshPanel';
+import { SetupCheckPanel } from '../components/SetupCheckView';
+import { TunnelCount } from '../components/StatusItem';
+import { SmSshModel } from '../model';
+import { BridgeError } from '../request';
+import { SetupCheckModel } from '../setup-check';
+import type { IBridgeClient, IBridgeTarget, IBridgeTunnel } from '../tokens';
+import { DEMO, INFO, SETUP, target, tunnel } from './support/fixtures';
+import { attach, inAct, inActAsync, render, waitFor } from './support/render';
+
+const trans = nullTranslator.load('test');
+
+function clientWith(
+  targets: IBridgeTarget[],
+  tunnels: IBridgeTunnel[] = [],
+  fail?: BridgeError
+): IBridgeClient {
+  return {
+    info: async () => INFO,
+    targets: async () => {
+      if (fail) {
+        throw fail;
+      }
+      return { targets, warnings: [], listedAt: 1 };
+    },
+    tunnels: async () => ({ tunnels }),
+    setupCheck: async () => SETUP,
+    startTunnel: async () => tunnel('new'),
+    closeTunnel: async () => undefined
+  };
+}
+
+function recordingActions() {
+  const calls: [string, ...unknown[]][] = [];
+  const actions: IPanelActions = {
+    openTerminal: (t, node) => calls.push(['openTerminal', t.target, node]),
+    forwardPort: (t, node) => calls.push(['forwardPort', t.target, node]),
+    copySshCommand: (t, node) => calls.push(['copySshCommand', t.target, node]),
+    closeTunnel: t => calls.push(['closeTunnel', t.id]),
+    proxyUrl: port => `/lab-base/proxy/${port}/`,
+    refresh: () => calls.push(['refresh']),
+    checkSetup: () => calls.push(['checkSetup']),
+    setShowOtherUsers: value => calls.push(['setShowOtherUsers', value])
+  };
+  return { calls, actions };
+}
+
+async function renderPanel(client: IBridgeClient, showOtherUsers = false) {
+  const model = new SmSshModel({ client, showOtherUsers });
+  await model.refresh();
+  const { calls, actions } = recordingActions();
+  const view = render(
+    <PanelView model={model} actions={actions} trans={trans} />
+  );
+  const rerender = () =>
+    view.rerender(<PanelView model={model} actions={actions} trans={trans} />);
+  model.changed.connect(rerender);
+  return { model, calls, view, host: view.host };
+}
+
+function click(element: Element | null) {
+  inAct(() => {
+    (element as HTMLElement).click();
+  });
+}
+
+describe('the panel', () => {
+  it('groups the targets by kind in the fixed order, with a heading each', async () => {
+    const { host, view } = await renderPanel(clientWith(DEMO));
+    const sections = Array.from(
+      host.querySelectorAll('section.jp-SmSsh-group')
+    );
+    expect(sections.map(s => s.getAttribute('data-kind'))).toEqual([
+      'training',
+      'processing',
+      'transform',
+      'inference',
+      'notebook',
+      'studio'
+    ]);
+    expect(sections.map(s => s.querySelector('h3')?.textContent)).toEqual([
+      'Training jobs',
+      'Processing jobs',
+      'Transform jobs',
+      'Endpoints',
+      'Notebook instances',
+      'Studio apps'
+    ]);
+    // bob's job is hidden: six of mine
+    expect(host.querySelectorAll('li.jp-SmSsh-target')).toHaveLength(6);
+    expect(
+      host.querySelector(
+        'li[data-target="bob-training-job.training.sagemaker"]'
+      )
+    ).toBeNull();
+    view.unmount();
+  });
+
+  it('shows a row per target: data attributes, badge tone, owner (you), node picker only for nodes > 1', async () => {
+    const { host, view } = await renderPanel(clientWith(DEMO));
+    const training = host.querySelector(
+      'li.jp-SmSsh-target[data-target="ssh-training-demo.training.sagemaker"]'
+    )!;
+    expect(training.getAttribute('data-kind')).toBe('training');
+    expect(training.getAttribute('data-status')).toBe('InProgress');
+    expect(training.querySelector('.jp-SmSsh-badge')?.className).toContain(
+      'jp-mod-good'
+    );
+    expect(training.querySelector('.jp-SmSsh-owner')?.textContent).toBe(
+      'AKIAIOSFODNN7EXAMPLE (you)'
+    );
+    const select = training.querySelector(
+      'select[aria-label="Node of ssh-training-demo.training.sagemaker"]'
+    ) as HTMLSelectElement;
+    expect(Array.from(select.options).map(o => o.value)).toEqual(['1', '2']);
+    const processing = host.querySelector(
+      'li[data-target="ssh-processing-demo.processing.sagemaker"]'
+    )!;
+    expect(processing.querySelector('select')).toBeNull();
+    const transform = host.querySelector(
+      'li[data-target="ssh-transform-demo.transform.sagemaker"]'
+    )!;
+    const badges = Array.from(transform.querySelectorAll('.jp-SmSsh-badge'));
+    expect(
+      badges.map(b => [b.textContent, b.classList.contains('jp-mod-warn')])
+    ).toEqual([
+      ['Stopping', true],
+      ['ConnectionLost', true]
+    ]);
+    view.unmount();
+  });
+
+  it('labels the row buttons and passes the chosen node', async () => {
+    const { host, calls, view } = await renderPanel(clientWith(DEMO));
+    const name = 'ssh-training-demo.training.sagemaker';
+    const row = host.querySelector(`li[data-target="${name}"]`)!;
+    const buttons = Array.from(row.querySelectorAll('button'));
+    expect(buttons.map(b => b.getAttribute('aria-label'))).toEqual([
+      `Open terminal on ${name}`,
+      `Forward a port of ${name}`,
+      `Copy ssh command for ${name}`
+    ]);
+    expect(buttons.every(b => b.type === 'button')).toBe(true);
+    const select = row.querySelector('select') as HTMLSelectElement;
+    inAct(() => {
+      select.value = '2';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    click(row.querySelector(`[aria-label="Open terminal on ${name}"]`));
+    click(row.querySelector(`[aria-label="Forward a port of ${name}"]`));
+    click(row.querySelector(`[aria-label="Copy ssh command for ${name}"]`));
+    expect(calls).toEqual([
+      ['openTerminal', name, 2],
+      ['forwardPort', name, 2],
+      ['copySshCommand', name, 2]
+    ]);
+    view.unmount();
+  });
+
+  it('filters with the labelled filter box, refreshes with its button, toggles other users', async () => {
+    const { host, calls, model, view } = await renderPanel(clientWith(DEMO));
+    const filter = host.querySelector(
+      'input[aria-label="Filter targets"]'
+    ) as HTMLInputElement;
+    inAct(() => {
+      // React listens for the native setter + input event
+      const setter = Object.getOwnPropertyDescriptor(
+        HTMLInputElement.prototype,
+        'value'
+      )!.set!;
+      setter.call(filter, 'processing');
+      filter.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    expect(model.filter).toBe('processing');
+    const rows = host.querySelectorAll('li.jp-SmSsh-target');
+    expect(rows).toHaveLength(1);
+    expect(rows[0].getAttribute('data-kind')).toBe('processing');
+    click(host.querySelector('button[aria-label="Refresh targets"]'));
+    const toggle = host.querySelector(
+      '.jp-SmSsh-toggle input'
+    ) as HTMLInputElement;
+    click(toggle);
+    expect(calls).toEqual([['refresh'], ['setShowOtherUsers', true]]);
+    view.unmount();
+  });
+
+  it('says when nothing matches the filter', async () => {
+    const { host, model, view } = await renderPanel(clientWith(DEMO));
+    inAct(() => {
+      model.filter = 'zzz';
+    });
+    expect(host.querySelector('.jp-SmSsh-empty')?.textContent).toContain(
+      'No targets match “zzz”'
+    );
+    view.unmount();
+  });
+
+  it('shows other users with showOtherUsers, without (you)', async () => {
+    const { host, view } = await renderPanel(clientWith(DEMO), true);
+    const bob = host.querySelector(
+      'li[data-target="bob-training-job.training.sagemaker"]'
+    )!;
+    expect(bob.querySelector('.jp-SmSsh-owner')?.textContent).toBe(
+      'AROAEXAMPLEOTHER:bob'
+    );
+    view.unmount();
+  });
+
+  it('has an empty state naming the region and what to do, offering hidden targets', async () => {
+    const { host, calls, view } = await renderPanel(
+      clientWith([
+        target('bob.training.sagemaker', { mine: false, owner: 'x:bob' })
+      ])
+    );
+    const empty = host.querySelector('.jp-SmSsh-empty')!;
+    expect(empty.textContent).toContain('No SSH-enabled targets in us-east-1.');
+    expect(empty.textContent).toContain('SSH helper');
+    expect(empty.textContent).toContain('1 target of another user is hidden.');
+    click(empty.querySelector('button'));
+    expect(calls).toEqual([['setShowOtherUsers', true]]);
+    expect(host.querySelector('section.jp-SmSsh-group')).toBeNull();
+    view.unmount();
+  });
+
+  it('has a loading state before the first listing', () => {
+    const model = new SmSshModel({ client: clientWith(DEMO) });
+    const { actions } = recordingActions();
+    const view = render(
+      <PanelView model={model} actions={actions} trans={trans} />
+    );
+    expect(view.host.querySelector('.jp-SmSsh-loading')?.textContent).toContain(
+      'Listing'
+    );
+    view.unmount();
+  });
+
+  it.each([
+    ['no-credentials', 401, /no AWS credentials/, /AWS_PROFILE/],
+    ['access-denied', 403, /denied/, /setup check/],
+    [
+      'unreachable',
+      500,
+      /did not start: check the Jupyter server log/,
+      /jupyter-server-proxy/
+    ],
+    ['failed', 502, /could not be listed/, /boom/]
+  ] as const)(
+    'has an error state for %s that says what to do',
+    async (code, status, title, advice) => {
+      const error = new BridgeError(status, {
+        error: 'boom',
+        hint: 'the hint',
+        code
+      });
+      const { host, calls, view } = await renderPanel(
+        clientWith(DEMO, [], error)
+      );
+      const box = host.querySelector('.jp-SmSsh-error')!;
+      expect(box.getAttribute('data-code')).toBe(code);
+      expect(box.querySelector('.jp-SmSsh-errorTitle')?.textContent).toMatch(
+        title
+      );
+      expect(box.textContent).toMatch(advice);
+      expect(box.textContent).toContain('the hint');
+      expect(host.querySelector('.jp-SmSsh-loading')).toBeNull();
+      if (code === 'access-denied') {
+        click(box.querySelector('.jp-SmSsh-checkSetupButton'));
+        expect(calls).toEqual([['checkSetup']]);
+      }
+      view.unmount();
+    }
+  );
+
+  it('lists tunnels: route, state, exact byte counts, Open link, labelled close button', async () => {
+    const { host, calls, view } = await renderPanel(
+      clientWith(DEMO, [
+        tunnel('t1'),
+        tunnel('t2', {
+          state: 'failed',
+          localPort: 40124,
+          error: 'the SSH connection closed',
+          node: 2
+        })
+      ])
+    );
+    const up = host.querySelector('li.jp-SmSsh-tunnel[data-tunnel-id="t1"]')!;
+    expect(up.getAttribute('data-state')).toBe('up');
+    expect(up.textContent).toContain('localhost:40123');
+    expect(up.textContent).toContain(
+      'ssh-training-demo.training.sagemaker:8888'
+    );
+    expect(
+      up.querySelector('.jp-SmSsh-bytesIn')?.getAttribute('data-bytes')
+    ).toBe('123456');
+    expect(up.querySelector('.jp-SmSsh-bytesIn')?.textContent).toContain(
+      '121 KiB'
+    );
+    expect(
+      up.querySelector('.jp-SmSsh-bytesOut')?.getAttribute('data-bytes')
+    ).toBe('789');
+    expect(up.querySelector('.jp-SmSsh-connections')?.textContent).toBe(
+      '1 connection'
+    );
+    expect(up.querySelector('a.jp-SmSsh-open')?.getAttribute('href')).toBe(
+      '/lab-base/proxy/40123/'
+    );
+    click(
+      up.querySelector('button[aria-label="Close tunnel localhost:40123"]')
+    );
+    const failed = host.querySelector(
+      'li.jp-SmSsh-tunnel[data-tunnel-id="t2"]'
+    )!;
+    expect(failed.getAttribute('data-state')).toBe('failed');
+    expect(failed.querySelector('a')).toBeNull();
+    expect(failed.textContent).toContain('the SSH connection closed');
+    expect(failed.textContent).toContain('node 2');
+    expect(calls).toEqual([['closeTunnel', 't1']]);
+    view.unmount();
+  });
+
+  it('is a sidebar widget with the contract id, caption and class, rendering on changes', async () => {
+    const model = new SmSshModel({ client: clientWith(DEMO) });
+    const panel = new SmSshPanel(model, recordingActions().actions, trans);
+    expect(panel.id).toBe('sm-ssh-panel');
+    expect(panel.title.caption).toBe('SageMaker SSH');
+    expect(panel.hasClass('jp-SmSsh-panel')).toBe(true);
+    expect(panel.title.icon).toBeDefined();
+    attach(panel);
+    await waitFor(() => panel.node.querySelector('.jp-SmSsh-loading'));
+    await inActAsync(() => model.refresh());
+    await waitFor(
+      () => panel.node.querySelectorAll('li.jp-SmSsh-target').length === 6
+    );
+    inAct(() =>
+      model.applyEvent({
+        type: 'target-removed',
+        target: 'ssh-training-demo.training.sagemaker'
+      })
+    );
+    await waitFor(
+      () => panel.node.querySelectorAll('li.jp-SmSsh-target').length === 5
+    );
+    inAct(() => panel.dispose());
+  });
+});
+
+describe('the setup check view', () => {
+  it('shows the facts, each item with its status, the fix JSON and copy buttons, the summary', async () => {
+    const model = new SetupCheckModel({ setupCheck: async () => SETUP });
+    const copies: [string, string][] = [];
+    const actions = {
+      copy: (text: string, what: string) => copies.push([text, what])
+    };
+    const view = render(
+      <SetupCheckPanel model={model} actions={actions} trans={trans} />
+    );
+    const rerender = () =>
+      view.rerender(
+        <SetupCheckPanel model={model} actions={actions} trans={trans} />
+      );
+    model.changed.connect(rerender);
+    let running!: Promise<void>;
+    inAct(() => {
+      running = model.run();
+    });
+    expect(view.host.querySelector('.jp-SmSsh-loading')).not.toBeNull();
+    await inActAsync(() => running);
+    const host = view.host;
+    expect(host.querySelector('.jp-SmSsh-loading')).toBeNull();
+    expect(host.querySelector('.jp-SmSsh-facts')?.textContent).toContain(
+      '123456789012'
+    );
+    expect(host.querySelector('.jp-SmSsh-facts')?.textContent).toContain(
+      'evaluated locally'
+    );
+    expect(host.querySelector('.jp-SmSsh-checkSummary')?.textContent).toBe(
+      '1 missing, 1 OK, 1 warning'
+    );
+    const items = Array.from(host.querySelectorAll('li.jp-SmSsh-checkItem'));
+    expect(
+      items.map(i => [i.getAttribute('data-id'), i.getAttribute('data-status')])
+    ).toEqual([
+      ['client.start-session', 'MISSING'],
+      ['ssm.tier', 'WARNING'],
+      ['server.describe', 'OK']
+    ]);
+    const missing = items[0];
+    const fix = JSON.parse(
+      missing.querySelector('pre.jp-SmSsh-fix')!.textContent!
+    );
+    expect(fix.Effect).toBe('Allow');
+    expect(fix.Action).toEqual(['ssm:StartSession']);
+    expect(missing.textContent).toContain('SSHSageMakerClientPolicy');
+    expect(missing.textContent).toContain('implicitly denied');
+    click(
+      missing.querySelector(
+        'button[aria-label="Copy fix for Start sessions to own instances"]'
+      )
+    );
+    click(
+      items[1].querySelector(
+        'button[aria-label="Copy command for Advanced-tier activations"]'
+      )
+    );
+    click(host.querySelector('button[aria-label="Copy the apply command"]'));
+    expect(copies.map(c => c[0])).toEqual([
+      JSON.stringify(SETUP.report.items[0].fix!.statement, null, 2),
+      'sm-ssh setup tier --advanced --region us-east-1',
+      SETUP.applyCommand
+    ]);
+    // the OK item has no fix
+    expect(items[2].querySelector('pre')).toBeNull();
+    view.unmount();
+  });
+
+  it('re-runs, and shows a failure as an error state', async () => {
+    let fail = true;
+    const model = new SetupCheckModel({
+      setupCheck: async () => {
+        if (fail) {
+          throw new BridgeError(403, {
+            error: 'denied',
+            code: 'access-denied'
+          });
+        }
+        return SETUP;
+      }
+    });
+    const actions = { copy: () => undefined };
+    const view = render(
+      <SetupCheckPanel model={model} actions={actions} trans={trans} />
+    );
+    model.changed.connect(() =>
+      view.rerender(
+        <SetupCheckPanel model={model} actions={actions} trans={trans} />
+      )
+    );
+    await inActAsync(() => model.run());
+    expect(
+      view.host.querySelector('.jp-SmSsh-error')?.getAttribute('data-code')
+    ).toBe('access-denied');
+    fail = false;
+    click(view.host.querySelector('.jp-SmSsh-rerun'));
+    await waitFor(() => view.host.querySelector('.jp-SmSsh-checkSummary'));
+    expect(view.host.querySelector('.jp-SmSsh-error')).toBeNull();
+    view.unmount();
+  });
+});
+
+describe('the status-bar item', () => {
+  it.each([
+    [0, '0 SSH tunnels'],
+    [1, '1 SSH tunnel'],
+    [3, '3 SSH tunnels']
+  ])('%p live tunnels: %p', (count, text) => {
+    let clicks = 0;
+    const view = render(
+      <TunnelCount count={count} onClick={() => clicks++} trans={trans} />
+    );
+    const item = view.host.querySelector('.jp-SmSsh-statusItem')!;
+    expect(item.getAttribute('data-count')).toBe(String(count));
+    expect(item.textContent).toBe(text);
+    click(item);
+    expect(clicks).toBe(1);
+    view.unmount();
+  });
+});
