@@ -14,7 +14,7 @@ import {
   statSync,
   writeFileSync
 } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { connect as tcpConnect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -266,11 +266,11 @@ describe('openSsh on the demo fleet', () => {
         expect(localPort).toBeGreaterThan(0);
         expect(remotePort).toBeGreaterThan(0);
         const reply = await new Promise<string>((resolve, reject) => {
-          const socket = tcpConnect(localPort, '127.0.0.1', () =>
+          const socket: Socket = tcpConnect(localPort, '127.0.0.1', () =>
             socket.end('through -L')
           );
           let text = '';
-          socket.on('data', chunk => (text += String(chunk)));
+          socket.on('data', (chunk: Buffer) => (text += String(chunk)));
           socket.once('close', () => resolve(text));
           socket.once('error', reject);
         });
