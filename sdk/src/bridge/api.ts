@@ -84,16 +84,56 @@ async function clientsOf(
   }
 }
 
-async function info(
-  options: IApiOptions,
-  { query }: IRequestContext
-): Promise<IBridgeInfo> {
-  const { clients } = await clientsOf(options, query);
+interface ICaller {
+  Arn?: string;
+  UserId?: string;
+}
+
+/** How long the caller's identity is kept, and how long info waits for STS before leaving it out. */
+const CALLER_TTL_MS = 60_000;
+const CALLER_WAIT_MS = 5000;
+type CallerCache = Map<
+  string,
+  { at: number; identity: Promise<ICaller | undefined> }
+>;
+
+/** STS's answer for these clients, kept a minute; undefined when STS fails or is slow. */
+function callerOf(
+  callers: CallerCache,
+  clients: AwsClients,
+  key: string
+): Promise<ICaller | undefined> {
+  const kept = callers.get(key);
+  if (kept && Date.now() - kept.at < CALLER_TTL_MS) {
+    return kept.identity;
+  }
   const { GetCallerIdentityCommand } = stsSdk();
-  const identity = await clients
+  const identity = clients
     .sts()
     .send(new GetCallerIdentityCommand({}))
-    .catch(() => undefined);
+    .then(
+      answer => answer as ICaller,
+      () => {
+        callers.delete(key);
+        return undefined;
+      }
+    );
+  callers.set(key, { at: Date.now(), identity });
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<undefined>(resolve => {
+    timer = setTimeout(() => resolve(undefined), CALLER_WAIT_MS);
+    timer.unref();
+  });
+  return Promise.race([identity, slow]).finally(() => clearTimeout(timer));
+}
+
+async function info(
+  options: IApiOptions,
+  callers: CallerCache,
+  { query }: IRequestContext
+): Promise<IBridgeInfo> {
+  const { clients, key } = await clientsOf(options, query);
+  const identity = await callerOf(callers, clients, key);
   const defaultUsers: Partial<Record<BridgeTargetKind, string>> = {};
   TARGET_KINDS.forEach(kind => {
     defaultUsers[kind] = defaultUser(kind);
@@ -192,6 +232,7 @@ async function setupCheck(
 
 /** The router of every API route. */
 export function apiRouter(options: IApiOptions): Router {
+  const callers: CallerCache = new Map();
   const ok =
     <T>(status: number, run: (c: IRequestContext) => Promise<T>) =>
     async (context: IRequestContext) => ({ status, body: await run(context) });
@@ -200,7 +241,7 @@ export function apiRouter(options: IApiOptions): Router {
     .add(
       'GET',
       '/api/info',
-      ok(200, context => info(options, context))
+      ok(200, context => info(options, callers, context))
     )
     .add(
       'GET',

@@ -67,9 +67,7 @@ export function parseTunnelRequest(body: unknown): ITunnelRequest {
       'send {"target": "my-job.training.sagemaker", "remotePort": 8888}'
     );
   }
-  const request = body as Partial<
-    Record<keyof IStartTunnelRequest | 'timeoutSeconds', unknown>
-  >;
+  const request = body as Partial<Record<keyof IStartTunnelRequest, unknown>>;
   if (typeof request.target !== 'string' || request.target === '') {
     throw badRequest(
       'target is missing',

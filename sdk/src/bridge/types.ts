@@ -14,6 +14,12 @@
  * - `DELETE /api/tunnels/<id>`    204
  * - `GET  /api/events` (WebSocket) server → client `BridgeEvent` messages, one JSON object per text frame
  *
+ * Added by the bridge:
+ * - `GET  /api/tunnels/<id>`      `IBridgeTunnel` (404 when unknown)
+ * - `?region=us-east-1&profile=name` on every `/api/` route (and the WebSocket) picks the AWS clients
+ * - `?mine=1` on `/api/targets`: only the caller's targets
+ * - `IStartTunnelRequest.timeoutSeconds`: how long to wait for the target to come Online (default 0, at most 900)
+ *
  * State-changing requests (POST, PUT, PATCH, DELETE) need an `X-XSRFToken` header equal to the `_xsrf` cookie;
  * WebSocket upgrades need an Origin of the same host as the request (or none).
  */
@@ -151,6 +157,8 @@ export interface IStartTunnelRequest {
   remotePort: number;
   /** Include other users' targets (the CLI's --any-owner). */
   anyOwner?: boolean;
+  /** Added by the bridge: seconds to wait for the target to come Online (default 0: fail at once; at most 900). */
+  timeoutSeconds?: number;
 }
 
 export type TunnelState = 'starting' | 'up' | 'failed' | 'closed';
