@@ -114,15 +114,15 @@ const scratch = mkdtempSync(join(tmpdir(), 'sm-ssh-lab-'));
 const home = join(scratch, 'home');
 const work = join(scratch, 'work');
 const bin = join(scratch, 'bin');
+// Jupyter's TMPDIR: jupyter-server-proxy's private socket directory (which it never removes) goes with the rest
+const tmp = join(scratch, 'tmp');
 const metadataFile = join(scratch, 'metadata', 'resource-metadata.json');
-for (const dir of [home, work, bin, dirname(metadataFile)]) {
+for (const dir of [home, work, bin, tmp, dirname(metadataFile)]) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
 let sandbox;
 let lab;
-/** The private directories jupyter-server-proxy makes for sm-ssh serve's socket (it never removes them). */
-const socketDirs = new Set();
 let stopping;
 async function cleanUp() {
   if (lab && lab.exitCode === null && lab.signalCode === null) {
@@ -140,9 +140,6 @@ async function cleanUp() {
   await sandbox?.close().catch(error => say(`closing the sandbox: ${error.message}`));
   if (statePath) {
     rmSync(statePath, { force: true });
-  }
-  for (const dir of socketDirs) {
-    rmSync(dir, { recursive: true, force: true });
   }
   rmSync(scratch, { recursive: true, force: true });
 }
@@ -234,6 +231,7 @@ try {
     ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|SM_SSH_|JUPYTER|HOME$)/.test(key))),
     ...env,
     HOME: home,
+    TMPDIR: tmp,
     PATH: [bin, join(venv, 'bin'), process.env.PATH].join(':'),
     AWS_DEFAULT_REGION: REGION,
     SM_SSH_RESOURCE_METADATA: metadataFile,
@@ -295,10 +293,6 @@ try {
     log.write(chunk);
     for (const line of String(chunk).split('\n').filter(Boolean)) {
       level = /^\[([A-Z]) \d{4}-/.exec(line)?.[1] ?? level;
-      const socket = /^sm-ssh serve listening on (\/.*\/jupyter-server-proxy-[^/]+)\/socket$/.exec(line);
-      if (socket) {
-        socketDirs.add(socket[1]);
-      }
       recent.push(line);
       recent.splice(0, recent.length - 40);
       // Jupyter's info lines (and the URL it prints) are its own business; warnings, errors, sm-ssh serve's are ours
