@@ -223,6 +223,8 @@ try {
   // `sm-ssh …` in the lab's terminals: the same CLI the panel's bridge runs
   writeFileSync(join(bin, 'sm-ssh'), `#!/bin/sh\nexec ${shellWord(node)} ${shellWord(cli)} "$@"\n`);
   chmodSync(join(bin, 'sm-ssh'), 0o755);
+  // Jupyter's terminals are login shells, whose /etc/profile resets PATH: put it back in front
+  writeFileSync(join(home, '.profile'), `# scripts/lab.mjs: sm-ssh (the CLI the panel runs) and the venv on the terminals' PATH\nPATH=${shellWord(bin)}:${shellWord(join(venv, 'bin'))}:"$PATH"\n`);
 
   // 4. JupyterLab
   const token = galata ? '' : randomBytes(24).toString('hex');
