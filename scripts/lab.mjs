@@ -124,6 +124,13 @@ for (const dir of [home, work, bin, tmp, dirname(metadataFile)]) {
 let sandbox;
 let lab;
 let stopping;
+// A Ctrl-C during the setup is acted on between its steps (each creates processes that cleanUp must see)
+let stopRequested = false;
+const checkpoint = async () => {
+  if (stopRequested) {
+    await stop(0);
+  }
+};
 async function cleanUp() {
   if (lab && lab.exitCode === null && lab.signalCode === null) {
     // Jupyter runs in its own process group (so a terminal's Ctrl-C reaches only us, and Jupyter never asks
@@ -154,12 +161,26 @@ function stop(code) {
   stopping ??= cleanUp().then(() => process.exit(code));
   return stopping;
 }
-process.on('SIGINT', () => (stopping ? process.exit(130) : (say('stopping JupyterLab and the sandbox…'), stop(0))));
-process.on('SIGTERM', () => stop(0));
+function onSignal(signal) {
+  if (stopping || stopRequested) {
+    process.exit(130); // a second Ctrl-C: now
+  }
+  if (signal === 'SIGINT') {
+    say('stopping JupyterLab and the sandbox…');
+  }
+  if (lab) {
+    stop(0);
+  } else {
+    stopRequested = true;
+  }
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 try {
   // 1. the sandbox and the demo fleet, owned by the caller the fake credentials are
   sandbox = await startSandbox({ motoServer: join(venv, 'bin', 'moto_server') });
+  await checkpoint();
   const env = sandboxEnv(sandbox);
   const credentials = {
     accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
@@ -172,6 +193,7 @@ try {
     owner: caller,
     cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker }
   });
+  await checkpoint();
   say(`moto on ${sandbox.moto.url}, the sm-ssh sandbox on ${sandbox.url}`);
   const targets = new Set(fleet.instances.map(i => `${i.name}.${i.kind}`)).size;
   say(`demo fleet: ${fleet.instances.length} managed instances with real sshd (${targets} targets), SSHOwner ${caller} (you) except bob's job`);
@@ -201,6 +223,7 @@ try {
   await iam.send(new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: policyName, PolicyDocument: JSON.stringify(policy) }));
   iam.destroy();
   const check = await smSsh('setup', 'check', ...studioRole);
+  await checkpoint();
   const missing = check.json?.items.filter(item => item.status === 'MISSING') ?? [];
   if (check.code !== 1 || missing.length !== 1) {
     throw new Error(`the setup check should show exactly one MISSING item, but it shows ${missing.length} (exit ${check.code}): ${check.stderr.trim() || missing.map(m => m.title).join('; ')}`);
@@ -289,6 +312,7 @@ try {
   const logFile = join(scratch, 'jupyter.log');
   const log = createWriteStream(logFile);
   const recent = [];
+  await checkpoint();
   lab = spawn(jupyter, labArgs, { env: labEnv, cwd: galata ? join(root, 'ui-tests') : work, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let level = 'I';
   const onOutput = chunk => {
@@ -337,7 +361,9 @@ try {
     await stop(1);
   }
 } catch (error) {
-  process.stderr.write(`sm-ssh lab: error: ${error.message}\n`);
+  if (!stopping) {
+    process.stderr.write(`sm-ssh lab: error: ${error.message}\n`);
+  }
   await stop(1);
 }
 
