@@ -20,8 +20,16 @@ export function humanizeBytes(bytes: number): string {
 
 export type StatusTone = 'good' | 'warn' | 'error' | 'neutral';
 
-const GOOD = new Set(['inprogress', 'inservice', 'online', 'running', 'up']);
+const GOOD = new Set([
+  'inprogress',
+  'inservice',
+  'online',
+  'running',
+  'up',
+  'ok'
+]);
 const WARN = new Set([
+  'warning',
   'stopping',
   'pending',
   'starting',
@@ -41,7 +49,7 @@ const ERROR = new Set([
   'notfound'
 ]);
 
-/** The badge colour of a SageMaker/SSM status word (compared without case). */
+/** The badge colour of a SageMaker/SSM status word, a tunnel state or a check status (compared without case). */
 export function statusTone(status: string): StatusTone {
   const word = status.toLowerCase().replace(/[\s_-]/g, '');
   if (GOOD.has(word)) {

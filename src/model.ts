@@ -1,7 +1,7 @@
 /**
  * The panel's state, without DOM: the bridge's info, the targets (filtered and grouped by kind in KIND_ORDER),
  * the tunnels, loading and error state. It applies the bridge's events and, while no event stream is connected,
- * lists again every `refreshInterval` seconds. Views listen to `changed`.
+ * lists again every `refreshInterval` seconds (and reads live tunnels every 2 s). Views listen to `changed`.
  */
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -17,6 +17,9 @@ import {
   type IEventSource,
   type ITargetGroup
 } from './tokens';
+
+/** How often live tunnels are read while no event stream is connected. */
+export const TUNNEL_POLL_MS = 2000;
 
 /** Tunnel states that count as live (the status bar's number). */
 export function isLiveTunnel(tunnel: IBridgeTunnel): boolean {
@@ -415,12 +418,35 @@ export class SmSshModel implements IDisposable {
         void this.refresh();
       }
     }, this._refreshInterval * 1000);
+    // byte counts and states of live tunnels come with the stream; without it, ask often (no AWS call)
+    this._tunnelTimer = setInterval(() => {
+      if (!this.eventsConnected && this.liveTunnelCount > 0 && !this._pending) {
+        void this._refreshTunnels();
+      }
+    }, TUNNEL_POLL_MS);
+  }
+
+  private async _refreshTunnels(): Promise<void> {
+    const generation = this._generation;
+    try {
+      const { tunnels } = await this._client.tunnels();
+      if (generation === this._generation && !this._disposed) {
+        this._tunnels = new Map(tunnels.map(tunnel => [tunnel.id, tunnel]));
+        this._emit();
+      }
+    } catch {
+      // the next listing reports what is wrong
+    }
   }
 
   private _stopPoll(): void {
     if (this._timer !== null) {
       clearInterval(this._timer);
       this._timer = null;
+    }
+    if (this._tunnelTimer !== null) {
+      clearInterval(this._tunnelTimer);
+      this._tunnelTimer = null;
     }
   }
 
@@ -448,6 +474,7 @@ export class SmSshModel implements IDisposable {
   private _started = false;
   private _disposed = false;
   private _timer: ReturnType<typeof setInterval> | null = null;
+  private _tunnelTimer: ReturnType<typeof setInterval> | null = null;
   private readonly _changed = new Signal<this, void>(this);
 }
 

@@ -47,7 +47,7 @@ export async function openSshTerminal(
     );
   }
   const session = await terminals.startNew();
-  const content: ITerminal.ITerminal = new Terminal(session, {
+  const content = new Terminal(session, {
     initialCommand: command
   });
   // the Terminal renames itself on connection ("Terminal 1") and on the shell's title escapes, and the
@@ -59,6 +59,13 @@ export async function openSshTerminal(
       title.label = label;
     }
   });
+  // xterm.js loads lazily: show the terminal once it exists, so the widget the command returns is usable
+  try {
+    await content.ready;
+  } catch (reason) {
+    content.dispose();
+    throw reason;
+  }
   const widget = new MainAreaWidget<ITerminal.ITerminal>({ content });
   widget.addClass(TERMINAL_CLASS);
   widget.id = `sm-ssh-terminal-${session.name}`;

@@ -124,6 +124,12 @@ describe('the panel', () => {
       'select[aria-label="Node of ssh-training-demo.training.sagemaker"]'
     ) as HTMLSelectElement;
     expect(Array.from(select.options).map(o => o.value)).toEqual(['1', '2']);
+    const endpoint = host.querySelector(
+      'li[data-target="ssh-endpoint-demo.inference.sagemaker"]'
+    )!;
+    expect(endpoint.querySelector('.jp-SmSsh-owner')?.textContent).toBe(
+      'no owner tag'
+    );
     const processing = host.querySelector(
       'li[data-target="ssh-processing-demo.processing.sagemaker"]'
     )!;

@@ -98,13 +98,13 @@ describeBridge('BridgeEvents with a real sm-ssh serve', () => {
     const connected: boolean[] = [];
     events.connectionChanged.connect((_, value) => connected.push(value));
     const second = new Promise<void>(resolve =>
-      events.message.connect(() => {
+      events.message.connect((_, event) => {
+        received.push(event);
         if (received.length === 2) {
           resolve();
         }
       })
     );
-    events.message.connect((_, event) => received.push(event));
     events.connect();
     await second;
     expect(events.isConnected).toBe(true);

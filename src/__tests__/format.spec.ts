@@ -33,6 +33,9 @@ describe('statusTone', () => {
     ['Stopped', 'error'],
     ['NotFound', 'error'],
     ['failed', 'error'],
+    ['OK', 'good'],
+    ['WARNING', 'warn'],
+    ['MISSING', 'error'],
     ['Completed', 'neutral'],
     ['unknown', 'neutral'],
     ['closed', 'neutral']

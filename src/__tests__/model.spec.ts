@@ -433,6 +433,27 @@ describe('SmSshModel', () => {
     expect(after()).toBe(5);
   });
 
+  it('reads live tunnels every 2 s while no stream is connected', async () => {
+    jest.useFakeTimers();
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    const reads = () => client.calls.tunnels;
+    expect(reads()).toBe(1);
+    // no live tunnel: nothing to follow
+    await jest.advanceTimersByTimeAsync(4_000);
+    expect(reads()).toBe(1);
+    client.tunnelList = [tunnel('t', { bytesIn: 5 })];
+    model.setTunnel(tunnel('t'));
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(reads()).toBe(2);
+    expect(model.tunnels[0].bytesIn).toBe(5);
+    events.setConnected(true);
+    await jest.advanceTimersByTimeAsync(0);
+    const afterConnect = reads();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(reads()).toBe(afterConnect);
+  });
+
   it('reset forgets the listing and drops rounds started before it', async () => {
     await model.refresh();
     let open!: () => void;

@@ -29,6 +29,10 @@ export function PanelView(props: {
   const groups = model.groups;
   const region = model.info?.region ?? '';
   const error = model.error;
+  const tunnels = model.tunnels;
+  const tunnelList = (
+    <TunnelList tunnels={tunnels} actions={actions} trans={trans} />
+  );
   let body: React.ReactNode;
   if (!model.loaded && error) {
     body = null;
@@ -111,8 +115,10 @@ export function PanelView(props: {
             ))}
           </ul>
         )}
+        {/* open tunnels first (they are what is live); without any, the hint goes last */}
+        {tunnels.length > 0 && tunnelList}
         {body}
-        <TunnelList tunnels={model.tunnels} actions={actions} trans={trans} />
+        {tunnels.length === 0 && tunnelList}
       </div>
     </>
   );

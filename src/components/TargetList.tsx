@@ -47,13 +47,12 @@ export function TargetRow(props: {
   const selected = Math.min(node, Math.max(1, target.nodes));
   const name = target.target;
   const age = formatAge(target.ageSeconds);
-  const owner = target.owner
-    ? target.mine
-      ? trans.__('%1 (you)', target.owner)
-      : target.owner
+  // an untagged target (an endpoint, found through its logs) counts as mine for the filter, but has no owner
+  const owner = !target.owner
+    ? trans.__('no owner tag')
     : target.mine
-      ? trans.__('(you)')
-      : trans.__('no owner tag');
+      ? trans.__('%1 (you)', target.owner)
+      : target.owner;
   return (
     <li
       className="jp-SmSsh-target"

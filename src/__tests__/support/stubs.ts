@@ -35,6 +35,8 @@ export const reactComponents = {
 export const createdTerminals: { session: unknown; options: unknown }[] = [];
 
 class FakeTerminal extends Widget {
+  readonly ready = Promise.resolve();
+
   constructor(
     readonly session: unknown,
     readonly options: unknown
