@@ -202,8 +202,16 @@ const launcherPlugin: JupyterFrontEndPlugin<void> = {
   id: 'sagemaker-ssh-jupyterlab:launcher',
   description: 'A launcher item that opens a terminal on a SageMaker target.',
   autoStart: true,
-  requires: [ISmSshExtension, ILauncher],
-  activate: (app: JupyterFrontEnd, _: ISmSshExtension, launcher: ILauncher) => {
+  requires: [ISmSshExtension],
+  optional: [ILauncher],
+  activate: (
+    app: JupyterFrontEnd,
+    _: ISmSshExtension,
+    launcher: ILauncher | null
+  ) => {
+    if (!launcher) {
+      return;
+    }
     launcher.add({
       command: CommandIDs.connect,
       category: 'Other',
@@ -218,14 +226,17 @@ const statusBarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'sagemaker-ssh-jupyterlab:status-bar',
   description: 'Shows the number of live SSH tunnels in the status bar.',
   autoStart: true,
-  requires: [ISmSshExtension, IStatusBar],
-  optional: [ITranslator],
+  requires: [ISmSshExtension],
+  optional: [IStatusBar, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     extension: ISmSshExtension,
-    statusBar: IStatusBar,
+    statusBar: IStatusBar | null,
     translator: ITranslator | null
   ) => {
+    if (!statusBar) {
+      return;
+    }
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const item = new TunnelStatusItem(
       extension.model,

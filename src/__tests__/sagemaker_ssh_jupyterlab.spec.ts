@@ -551,6 +551,10 @@ describe('the status-bar and launcher plugins', () => {
   it('registers sagemaker-ssh-jupyterlab:tunnels; a click opens the panel', async () => {
     const { app, activated, extension } = await activate();
     const registerStatusItem = jest.fn();
+    expect(statusBarPlugin.requires).toEqual([ISmSshExtension]);
+    expect(() =>
+      statusBarPlugin.activate(app, extension, null, null)
+    ).not.toThrow();
     statusBarPlugin.activate(app, extension, { registerStatusItem }, null);
     const [id, options] = registerStatusItem.mock.calls[0];
     expect(id).toBe('sagemaker-ssh-jupyterlab:tunnels');
@@ -573,6 +577,9 @@ describe('the status-bar and launcher plugins', () => {
     const { app, extension } = await activate();
     const add = jest.fn();
     launcherPlugin.activate(app, extension, { add });
+    // optional: nothing to do without a launcher
+    expect(() => launcherPlugin.activate(app, extension, null)).not.toThrow();
+    expect(launcherPlugin.requires).toEqual([ISmSshExtension]);
     expect(add).toHaveBeenCalledWith(
       expect.objectContaining({
         command: 'sm-ssh:connect',
