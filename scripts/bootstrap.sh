@@ -68,11 +68,8 @@ if [[ ! -x $probe_out/bin/ssm-bridge-probe || "$(cat $probe_out/bin/.sources.sha
   log "built in $((SECONDS - started)) s"
 fi
 
-log "build the SDK (sdk/dist)"
-npm run --silent build -w sdk
-
-# The JupyterLab extension (lib/, the labextension) and the sm-ssh CLI bundled into the Python package
-# (sagemaker_ssh_jupyterlab/sm_ssh/sm-ssh.mjs), each rebuilt only when its sources changed since its last build here.
+# The builds below run only when their sources changed since their last build here (content hashes in
+# .cache/build-stamps/), so a second bootstrap is quick.
 # runs a command, showing its output only when it fails
 quiet() {
   local out
@@ -88,6 +85,18 @@ lab_stamp=.cache/build-stamps/labextension.sha256
 cli_sum=$(sources_sum sdk/src sdk/package.json package-lock.json scripts/build-cli-bundle.mjs)
 cli_stamp=.cache/build-stamps/cli-bundle.sha256
 mkdir -p .cache/build-stamps
+
+# The SDK (sdk/dist), rebuilt when its sources or build config changed since its last build here.
+sdk_sum=$(sources_sum sdk/src sdk/scripts sdk/package.json sdk/tsconfig.json sdk/tsconfig.build.json package-lock.json)
+sdk_stamp=.cache/build-stamps/sdk.sha256
+if [[ ! -f sdk/dist/index.js || ! -f sdk/dist/cli/main.js || "$(cat $sdk_stamp 2>/dev/null)" != "$sdk_sum" ]]; then
+  log "build the SDK (sdk/dist)"
+  npm run --silent build -w sdk
+  echo "$sdk_sum" > "$sdk_stamp"
+fi
+
+# The JupyterLab extension (lib/, the labextension) and the sm-ssh CLI bundled into the Python package
+# (sagemaker_ssh_jupyterlab/sm_ssh/sm-ssh.mjs).
 if [[ ! -f sagemaker_ssh_jupyterlab/labextension/static/style.js || "$(cat $lab_stamp 2>/dev/null)" != "$lab_sum" ]]; then
   log "build the extension and the CLI bundle (npm run build)"
   quiet env PATH="$ROOT/.venv/bin:$PATH" npm run --silent build
