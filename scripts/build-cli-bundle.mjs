@@ -69,6 +69,11 @@ function rewrite(path, text) {
 const sdkSources = {
   name: 'sdk-sources-for-bundle',
   setup(context) {
+    // the SDK's package.json is read for its version only: the bundle carries that, not its dev tooling
+    context.onLoad({ filter: /[\\/]sdk[\\/]package\.json$/ }, ({ path }) => {
+      const { name, version } = JSON.parse(readFileSync(path, 'utf8'));
+      return { contents: JSON.stringify({ name, version }), loader: 'json' };
+    });
     context.onLoad({ filter: /[\\/]sdk[\\/]src[\\/].*\.ts$/ }, ({ path }) => {
       const text = readFileSync(path, 'utf8');
       return { contents: rewrite(path, text), loader: 'ts' };
