@@ -8,8 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shellQuote } from '../src/bridge/api.js';
 import { errorBody, toHttpError } from '../src/bridge/errors.js';
-import { originProblem, xsrfProblem } from '../src/bridge/guard.js';
-import { readStudioMetadata } from '../src/bridge/studio.js';
+import {
+  normalOrigin,
+  originProblem,
+  xsrfProblem
+} from '../src/bridge/guard.js';
+import { readStudioMetadata, studioOrigin } from '../src/bridge/studio.js';
 import { diffTargets } from '../src/bridge/targets.js';
 import type { IBridgeTarget } from '../src/bridge/types.js';
 import { OperationError, UsageError } from '../src/errors.js';
@@ -155,6 +159,42 @@ describe('the Origin check of WebSocket upgrades', () => {
     expect(originProblem(requestWith('GET', headers)) === undefined).toBe(
       allowed
     );
+  });
+});
+
+describe('allowed origins (a front proxy that hands Jupyter another Host)', () => {
+  const studio = 'https://d-abc123.studio.eu-west-1.sagemaker.aws';
+  const allowed = new Set([normalOrigin(studio) ?? '']);
+  it.each([
+    [studio, true],
+    ['HTTPS://D-ABC123.studio.eu-west-1.sagemaker.aws:443', true],
+    ['https://d-other.studio.eu-west-1.sagemaker.aws', false],
+    ['http://d-abc123.studio.eu-west-1.sagemaker.aws', false],
+    ['https://d-abc123.studio.eu-west-1.sagemaker.aws.evil.com', false]
+  ])(
+    '%s from a page while Jupyter sees Host localhost:8888: %s',
+    (origin, ok) => {
+      const request = requestWith('GET', { host: 'localhost:8888', origin });
+      expect(originProblem(request, allowed) === undefined).toBe(ok);
+    }
+  );
+
+  it('normalizes origins and rejects what is not scheme://host[:port]', () => {
+    expect(normalOrigin('https://Example.com:443')).toBe('https://example.com');
+    expect(normalOrigin('http://example.com:8080')).toBe(
+      'http://example.com:8080'
+    );
+    expect(normalOrigin('https://example.com/path')).toBeUndefined();
+    expect(normalOrigin('example.com')).toBeUndefined();
+    expect(normalOrigin('ftp://example.com')).toBeUndefined();
+  });
+
+  it("is the Studio domain's origin in Studio", () => {
+    expect(studioOrigin({ domainId: 'd-ABC123', region: 'eu-west-1' })).toBe(
+      studio
+    );
+    expect(studioOrigin({ domainId: 'd-abc123' })).toBeUndefined();
+    expect(studioOrigin(undefined)).toBeUndefined();
   });
 });
 

@@ -17,11 +17,15 @@ import { apiRouter, VERSION } from './api.js';
 import { clientChoice, ClientPool } from './clients.js';
 import { badRequest, forbidden, notFound, toHttpError } from './errors.js';
 import { EventHub, refuseUpgrade } from './events.js';
-import { originProblem, xsrfProblem } from './guard.js';
-import { sendError, sendJson } from './http.js';
+import { normalOrigin, originProblem, xsrfProblem } from './guard.js';
+import { drainBody, sendError, sendJson } from './http.js';
 import { requestPath } from './router.js';
 import { listen, type IListening, type ListenTarget } from './server.js';
-import { readStudioMetadata, resourceMetadataPath } from './studio.js';
+import {
+  readStudioMetadata,
+  resourceMetadataPath,
+  studioOrigin
+} from './studio.js';
 import { TargetsCache, type TargetLister } from './targets.js';
 import { TunnelRegistry } from './tunnels.js';
 
@@ -59,6 +63,11 @@ export interface IBridgeOptions {
   log?: (line: string) => void;
   /** How targets are listed (default the SDK's listTargets). */
   lister?: TargetLister;
+  /**
+   * Origins whose pages may open the event stream besides the request's own host (default $SM_SSH_ALLOW_ORIGINS,
+   * comma-separated; in Studio the domain's origin is added).
+   */
+  allowOrigins?: string[];
   /** Environment for the role defaults and the metadata path (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -73,6 +82,25 @@ function defaultCommand(): string[] {
     process.execPath,
     fileURLToPath(new URL('../cli/main.js', import.meta.url))
   ];
+}
+
+/** The allowed origins, normalized; one that is not `scheme://host[:port]` is a usage error. */
+function allowedOriginsOf(
+  origins: string[],
+  studio: string | undefined
+): Set<string> {
+  const allowed = new Set<string>();
+  for (const origin of [...origins, ...(studio ? [studio] : [])]) {
+    const normal = normalOrigin(origin);
+    if (!normal) {
+      throw new UsageError(
+        `allowed origin "${origin.trim()}" is not scheme://host[:port]`,
+        'pass origins like https://d-abc123.studio.us-east-1.sagemaker.aws (--allow-origin or $SM_SSH_ALLOW_ORIGINS)'
+      );
+    }
+    allowed.add(normal);
+  }
+  return allowed;
 }
 
 export async function startBridge(
@@ -94,6 +122,11 @@ export async function startBridge(
     : { port: options.port ?? 0, host: options.host };
   const studio = readStudioMetadata(
     options.resourceMetadata ?? resourceMetadataPath(env)
+  );
+  const allowedOrigins = allowedOriginsOf(
+    options.allowOrigins ??
+      (env.SM_SSH_ALLOW_ORIGINS ?? '').split(',').filter(o => o.trim()),
+    studioOrigin(studio)
   );
   const pool = new ClientPool({
     region: options.region,
@@ -156,8 +189,10 @@ export async function startBridge(
         query: parsed.query,
         params
       });
+      await drainBody(request);
       sendJson(response, result.status, result.body);
     } catch (error) {
+      await drainBody(request);
       sendError(response, toHttpError(error, `${method} ${path}`));
     } finally {
       log?.(
@@ -179,7 +214,7 @@ export async function startBridge(
           'the event stream is /api/events'
         );
       }
-      const problem = originProblem(request);
+      const problem = originProblem(request, allowedOrigins);
       if (problem) {
         throw forbidden(problem);
       }

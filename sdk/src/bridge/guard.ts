@@ -79,10 +79,31 @@ function normalHost(host: string, protocol: string): string {
 }
 
 /**
- * Why a WebSocket upgrade is refused, or undefined: an Origin header, when present, must name the host of the
- * request (its Host or X-Forwarded-Host header).
+ * An origin as browsers send it (`scheme://host[:port]`, lower case, default port dropped), or undefined when `text`
+ * is not one.
  */
-export function originProblem(request: IncomingMessage): string | undefined {
+export function normalOrigin(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  if (!/^https?:$/.test(url.protocol) || url.pathname.length > 1) {
+    return undefined;
+  }
+  return `${url.protocol}//${normalHost(url.host, url.protocol)}`;
+}
+
+/**
+ * Why a WebSocket upgrade is refused, or undefined: an Origin header, when present, must name the host of the
+ * request (its Host or X-Forwarded-Host header) or be one of `allowedOrigins` (normalized with normalOrigin): a
+ * front proxy such as Studio's may hand Jupyter another Host than the page's.
+ */
+export function originProblem(
+  request: IncomingMessage,
+  allowedOrigins: ReadonlySet<string> = new Set()
+): string | undefined {
   const origin = headerValue(request, 'origin');
   if (origin === undefined) {
     return undefined;
@@ -92,6 +113,11 @@ export function originProblem(request: IncomingMessage): string | undefined {
     url = new URL(origin);
   } catch {
     return 'the Origin header is not a URL';
+  }
+  if (
+    allowedOrigins.has(`${url.protocol}//${normalHost(url.host, url.protocol)}`)
+  ) {
+    return undefined;
   }
   const originHost = normalHost(url.host, url.protocol);
   const hosts = [

@@ -16,18 +16,28 @@ const tooLarge = () =>
 export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-    request.resume();
     throw tooLarge();
   }
+  // not `for await`: leaving that loop early destroys the request, and with it the socket the answer goes on
   const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      request.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk);
+  const fits = await new Promise<boolean>((resolve, reject) => {
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.off('data', onData);
+        request.pause();
+        resolve(false);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(true));
+    request.once('error', reject);
+  });
+  if (!fits) {
+    throw tooLarge();
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (text === '') {
@@ -41,6 +51,43 @@ export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
       'send a JSON object with Content-Type: application/json'
     );
   }
+}
+
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+const DRAIN_TIMEOUT_MS = 5000;
+
+/**
+ * Reads what is left of the request body before an answer goes out. A server that answers (and so closes) while
+ * the client still sends makes a proxy in front fail with a broken pipe: jupyter-server-proxy then gives the browser
+ * its own 500 page instead of our JSON. Up to 1 MiB or 5 s: more than that is not a request worth waiting for.
+ */
+export async function drainBody(request: IncomingMessage): Promise<void> {
+  if (request.complete || request.readableEnded || request.destroyed) {
+    return;
+  }
+  await new Promise<void>(resolve => {
+    let size = 0;
+    const done = () => {
+      clearTimeout(timer);
+      request.off('data', count);
+      request.off('end', done);
+      request.off('close', done);
+      request.off('error', done);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DRAIN_LIMIT_BYTES) {
+        done();
+      }
+    };
+    const timer = setTimeout(done, DRAIN_TIMEOUT_MS);
+    request.on('data', count);
+    request.once('end', done);
+    request.once('close', done);
+    request.once('error', done);
+    request.resume();
+  });
 }
 
 export function sendJson(

@@ -50,3 +50,12 @@ export function readStudioMetadata(
     region: text(resourceArn?.split(':')[3])
   };
 }
+
+/** The origin of the Studio domain's pages (`https://<domain id>.studio.<region>.sagemaker.aws`), when known. */
+export function studioOrigin(
+  studio: IStudioMetadata | undefined
+): string | undefined {
+  return studio?.domainId && studio.region
+    ? `https://${studio.domainId.toLowerCase()}.studio.${studio.region}.sagemaker.aws`
+    : undefined;
+}

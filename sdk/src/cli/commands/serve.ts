@@ -19,6 +19,7 @@ interface IServeFlags extends ICommonOptions {
   refreshSeconds: string;
   configDir?: string;
   identity?: string;
+  allowOrigin?: string[];
   verbose?: boolean;
 }
 
@@ -84,6 +85,10 @@ export function registerServeCommand(program: Command): void {
         'an existing private key instead of the one sm-ssh keeps'
       )
       .option(
+        '--allow-origin <origin...>',
+        'origins whose pages may open the event stream besides the request host (default $SM_SSH_ALLOW_ORIGINS; in Studio its domain)'
+      )
+      .option(
         '--verbose',
         'log one line per request on stderr (method, path, status, ms)'
       )
@@ -124,6 +129,7 @@ export function registerServeCommand(program: Command): void {
       refreshSeconds,
       configDir: flags.configDir,
       identityFile: flags.identity,
+      allowOrigins: flags.allowOrigin,
       smSshCommand: [process.execPath, cliScript()],
       log: flags.verbose
         ? line => process.stderr.write(`sm-ssh serve: ${line}\n`)
