@@ -5,7 +5,7 @@
  */
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import { BridgeError, type BridgeErrorCode } from './request';
+import { BridgeError } from './request';
 import {
   KIND_LABELS,
   KIND_ORDER,
@@ -311,7 +311,7 @@ export class SmSshModel implements IDisposable {
         this._error = new BridgeError(0, {
           error: event.error,
           hint: event.hint,
-          code: (event as { code?: BridgeErrorCode }).code ?? 'failed'
+          code: event.code ?? 'failed'
         });
         break;
       default:

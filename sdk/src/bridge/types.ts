@@ -210,4 +210,9 @@ export type BridgeEvent =
   | { type: 'target-removed'; target: string }
   | { type: 'tunnel'; tunnel: IBridgeTunnel }
   | { type: 'tunnel-closed'; id: string; error?: string }
-  | { type: 'error'; error: string; hint?: string };
+  | {
+      type: 'error';
+      error: string;
+      hint?: string;
+      code?: IBridgeError['code'];
+    };
