@@ -808,13 +808,14 @@ describe('sm-ssh serve as a process', () => {
     SM_SSH_RESOURCE_METADATA: join(scratch, 'no-such-metadata.json')
   });
 
-  it('prints where it listens, answers /, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+  /** `sm-ssh serve <args>` as a process, once it printed its first line. */
+  async function serve(args: string[]) {
+    const child = spawn(process.execPath, [CLI, 'serve', ...args], {
       env: env(),
       stdio: ['ignore', 'pipe', 'pipe']
     });
-    let stderr = '';
-    child.stderr.on('data', chunk => (stderr += String(chunk)));
+    let errors = '';
+    child.stderr.on('data', chunk => (errors += String(chunk)));
     const exited = new Promise<number | null>(resolve =>
       child.once('exit', code => resolve(code))
     );
@@ -827,9 +828,14 @@ describe('sm-ssh serve as a process', () => {
         }
       });
       child.once('exit', code =>
-        reject(new Error(`exited ${code}: ${stderr}`))
+        reject(new Error(`exited ${code}: ${errors}`))
       );
     });
+    return { child, exited, line, stderr: () => errors };
+  }
+
+  it('prints where it listens, answers /, and exits 0 on SIGTERM', async () => {
+    const { child, exited, line, stderr } = await serve(['--port', '0']);
     const match =
       /^sm-ssh serve listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
     expect(match).not.toBeNull();
@@ -837,33 +843,17 @@ describe('sm-ssh serve as a process', () => {
     expect(reply.json).toEqual({ ok: true });
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(stderr).toBe('');
+    expect(stderr()).toBe('');
   });
 
   it('serves a unix socket with --json and --verbose, logging requests without headers, and stops on SIGINT', async () => {
     const path = join(scratch, 'cli.sock');
-    const child = spawn(
-      process.execPath,
-      [CLI, 'serve', '--socket', path, '--json', '--verbose'],
-      { env: env(), stdio: ['ignore', 'pipe', 'pipe'] }
-    );
-    let stderr = '';
-    child.stderr.on('data', chunk => (stderr += String(chunk)));
-    const exited = new Promise<number | null>(resolve =>
-      child.once('exit', code => resolve(code))
-    );
-    const line = await new Promise<string>((resolve, reject) => {
-      let stdout = '';
-      child.stdout.on('data', chunk => {
-        stdout += String(chunk);
-        if (stdout.includes('\n')) {
-          resolve(stdout.split('\n')[0]);
-        }
-      });
-      child.once('exit', code =>
-        reject(new Error(`exited ${code}: ${stderr}`))
-      );
-    });
+    const { child, exited, line, stderr } = await serve([
+      '--socket',
+      path,
+      '--json',
+      '--verbose'
+    ]);
     expect(JSON.parse(line)).toEqual({ listening: path, socket: path });
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const to = { socketPath: path };
@@ -880,9 +870,11 @@ describe('sm-ssh serve as a process', () => {
     );
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(stderr).toMatch(/^sm-ssh serve: GET \/ 200 \d+ms\n/);
-    expect(stderr).toMatch(/\nsm-ssh serve: POST \/api\/tunnels 403 \d+ms\n$/);
-    expect(stderr).not.toMatch(/secret|cookie|token/);
+    expect(stderr()).toMatch(/^sm-ssh serve: GET \/ 200 \d+ms\n/);
+    expect(stderr()).toMatch(
+      /\nsm-ssh serve: POST \/api\/tunnels 403 \d+ms\n$/
+    );
+    expect(stderr()).not.toMatch(/secret|cookie|token/);
     expect(() => statSync(path)).toThrow();
   });
 
