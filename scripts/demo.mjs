@@ -2,13 +2,12 @@
 // moto serves IAM and STS, the sm-ssh sandbox serves SSM; the CLI reaches them only through
 // AWS_ENDPOINT_URL_<SERVICE> and fake credentials, exactly as it would reach AWS.
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createDemoFleet, SANDBOX_CREDENTIALS, sandboxEnv, startSandbox } from '../sdk/dist/index.js';
+import { createDemoFleet, SANDBOX_CREDENTIALS, sandboxCaller, sandboxEnv, startSandbox } from '../sdk/dist/index.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -62,9 +61,7 @@ try {
   step('5. A second apply changes nothing');
   failed ||= (await smSsh('setup', 'apply', ...roles)) !== 0;
 
-  const credentials = { accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: SANDBOX_CREDENTIALS.AWS_SECRET_ACCESS_KEY };
-  const sts = new STSClient({ region: 'us-east-1', endpoint: sandbox.env.AWS_ENDPOINT_URL_STS, credentials });
-  const owner = (await sts.send(new GetCallerIdentityCommand({}))).UserId;
+  const owner = await sandboxCaller(sandbox);
   await createDemoFleet(sandbox.ssm.instances, { owner, cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker } });
   step(`6. The demo fleet (real sshd hosts; SSHOwner ${owner} = you, except bob's job): the targets`);
   failed ||= (await smSsh('list')) !== 0;

@@ -105,9 +105,8 @@ if (proxyConfig.command[2] !== 'serve') {
 }
 const [node, cli] = proxyConfig.command;
 
-const { createDemoFleet, SANDBOX_CREDENTIALS, sandboxEnv, startSandbox } = await import(sdkDist);
+const { createDemoFleet, SANDBOX_CREDENTIALS, sandboxCaller, sandboxEnv, startSandbox } = await import(sdkDist);
 const { IAMClient, CreateRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
-const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts');
 
 const port = galata ? Number(process.env.SM_SSH_UI_PORT || 8888) : await choosePort(portFlag);
 const scratch = mkdtempSync(join(tmpdir(), 'sm-ssh-lab-'));
@@ -186,9 +185,7 @@ try {
     accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
     secretAccessKey: SANDBOX_CREDENTIALS.AWS_SECRET_ACCESS_KEY
   };
-  const sts = new STSClient({ region: REGION, endpoint: env.AWS_ENDPOINT_URL_STS, credentials });
-  const caller = (await sts.send(new GetCallerIdentityCommand({}))).UserId;
-  sts.destroy();
+  const caller = await sandboxCaller(sandbox);
   const fleet = await createDemoFleet(sandbox.ssm.instances, {
     owner: caller,
     cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker }

@@ -25,6 +25,7 @@ import {
   createDemoFleet,
   findMotoServer,
   SANDBOX_CREDENTIALS,
+  sandboxCaller,
   sandboxEnv,
   startSandbox
 } from '../dist/sandbox/index.js';
@@ -109,17 +110,8 @@ async function remoteSha(connection, path) {
 /** A sandbox with moto and the demo fleet (real sshd hosts), owned by the caller its STS names. */
 async function cloud(pacing) {
   const sandbox = await startSandbox({ motoServer, pacing });
-  const { GetCallerIdentityCommand, STSClient } =
-    await import('@aws-sdk/client-sts');
-  const sts = new STSClient({
-    region: 'us-east-1',
-    credentials,
-    endpoint: sandbox.env.AWS_ENDPOINT_URL_STS
-  });
-  const caller = (await sts.send(new GetCallerIdentityCommand({}))).UserId;
-  sts.destroy();
   await createDemoFleet(sandbox.ssm.instances, {
-    owner: caller,
+    owner: await sandboxCaller(sandbox),
     cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker }
   });
   return sandbox;

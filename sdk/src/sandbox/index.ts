@@ -24,6 +24,7 @@ export * from './logs/index.js';
 export { JsonUpstream, relay } from './upstream.js';
 export {
   SANDBOX_CREDENTIALS,
+  sandboxCaller,
   sandboxEnv,
   startSandbox,
   type ISandbox,

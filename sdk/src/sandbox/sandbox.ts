@@ -1,3 +1,4 @@
+import { stsSdk } from '../aws/sdk.js';
 import { startJsonServer, type IRunningServer } from './aws-json-server.js';
 import type { ICallCounts } from './call-counter.js';
 import { LogsFront, type ILogsFrontOptions } from './logs/index.js';
@@ -69,6 +70,29 @@ export function sandboxEnv(
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     ...sandbox.env
   };
+}
+
+/**
+ * The UserId moto's STS gives the sandbox's fake credentials: the caller a demo fleet must belong to (`SSHOwner`)
+ * for resolution's owner check to pass, as it would on AWS. Needs the sandbox to have started moto.
+ */
+export async function sandboxCaller(
+  sandbox: Pick<ISandbox, 'env'>
+): Promise<string> {
+  const { STSClient, GetCallerIdentityCommand } = stsSdk();
+  const sts = new STSClient({
+    region: 'us-east-1',
+    endpoint: sandbox.env.AWS_ENDPOINT_URL_STS,
+    credentials: {
+      accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
+      secretAccessKey: SANDBOX_CREDENTIALS.AWS_SECRET_ACCESS_KEY
+    }
+  });
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).UserId ?? '';
+  } finally {
+    sts.destroy();
+  }
 }
 
 /** Starts the sandbox's services on one loopback port, and moto beside it when asked. */

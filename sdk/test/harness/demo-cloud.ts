@@ -2,11 +2,11 @@
  * The sandbox with moto and the demo fleet (real sshd hosts and the SageMaker resources behind them), owned by the
  * caller that the sandbox's fake credentials are in moto's STS, so resolution's SSHOwner check passes as on AWS.
  */
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClients } from '../../src/aws/index.js';
 import {
   createDemoFleet,
   SANDBOX_CREDENTIALS,
+  sandboxCaller,
   startSandbox,
   type IDemoFleet,
   type ISandbox
@@ -43,10 +43,7 @@ export async function startDemoCloud(
   const saved = { ...process.env };
   // the SDK clients of the tests find the sandbox as users' programs find AWS: through the environment
   Object.assign(process.env, sandbox.env, { AWS_MAX_ATTEMPTS: '1' });
-  const sts = new STSClient({ region: 'us-east-1', credentials });
-  const caller =
-    (await sts.send(new GetCallerIdentityCommand({}))).UserId ?? '';
-  sts.destroy();
+  const caller = await sandboxCaller(sandbox);
   const fleet = await createDemoFleet(sandbox.ssm.instances, {
     owner: caller,
     hosts: options.hosts,

@@ -73,32 +73,13 @@ function parsePort(text: string): number {
   return port;
 }
 
-/** The UserId that moto's STS gives the sandbox's fake credentials. */
-async function sandboxCaller(env: Record<string, string>): Promise<string> {
-  const { SANDBOX_CREDENTIALS } = await sandboxModule();
-  const { stsSdk } = await import('../../aws/sdk.js');
-  const { STSClient, GetCallerIdentityCommand } = stsSdk();
-  const sts = new STSClient({
-    region: 'us-east-1',
-    endpoint: env.AWS_ENDPOINT_URL_STS,
-    credentials: {
-      accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: SANDBOX_CREDENTIALS.AWS_SECRET_ACCESS_KEY
-    }
-  });
-  try {
-    return (await sts.send(new GetCallerIdentityCommand({}))).UserId ?? '';
-  } finally {
-    sts.destroy();
-  }
-}
-
 async function runForeground(flags: IUpFlags): Promise<void> {
   const {
     createDemoFleet,
     findMotoServer,
     removeSandboxState,
     SANDBOX_CREDENTIALS,
+    sandboxCaller,
     startSandbox,
     writeSandboxState
   } = await sandboxModule();
@@ -115,7 +96,7 @@ async function runForeground(flags: IUpFlags): Promise<void> {
       ? undefined
       : await createDemoFleet(sandbox.ssm.instances, {
           // the demo's instances belong to whoever the fake credentials are, so connect works as it would on AWS
-          owner: sandbox.moto ? await sandboxCaller(sandbox.env) : undefined,
+          owner: sandbox.moto ? await sandboxCaller(sandbox) : undefined,
           cloud: sandbox.moto
             ? { url: sandbox.url, sagemaker: sandbox.sagemaker }
             : undefined
