@@ -8,7 +8,10 @@ import type { BridgeTargetKind, IBridgeInfo } from './tokens';
 /** Words a POSIX shell (and zsh, bash) takes literally, unquoted. `=` is left out at the start (zsh's `=cmd`). */
 const BARE_WORD = /^[A-Za-z0-9_@%+:,./-][A-Za-z0-9_@%+=:,./-]*$/;
 
-/** Quotes one word for a POSIX shell: bare when safe, else in single quotes (`'` as `'\''`). */
+/**
+ * Quotes one word for a POSIX shell: bare when safe, else in single quotes (`'` as `'\''`). The same rules as
+ * `sdk/src/shell.ts`, which the browser cannot import (it takes only types from the SDK).
+ */
 export function shellQuote(word: string): string {
   if (word.includes('\0')) {
     throw new Error('a shell word cannot contain a NUL character');

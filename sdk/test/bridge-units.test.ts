@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shellQuote } from '../src/bridge/api.js';
+import { shellQuote } from '../src/shell.js';
 import { errorBody, toHttpError } from '../src/bridge/errors.js';
 import {
   normalOrigin,

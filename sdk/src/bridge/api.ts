@@ -11,6 +11,7 @@ import {
   type ICheckOptions,
   type ICheckReport
 } from '../policies/checker.js';
+import { shellJoin } from '../shell.js';
 import { defaultUser } from '../ssh/connect.js';
 import type { IStatePaths } from '../ssh/paths.js';
 import { clientChoice, type ClientPool } from './clients.js';
@@ -52,16 +53,6 @@ export interface IApiOptions {
 export function toBridgeReport(report: ICheckReport): IBridgeCheckReport {
   return report;
 }
-
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** A word quoted for a POSIX shell (unquoted when it needs nothing). */
-export function shellQuote(word: string): string {
-  return SAFE_WORD.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
-}
-
-export const shellCommand = (words: string[]) =>
-  words.map(shellQuote).join(' ');
 
 function flag(query: URLSearchParams, name: string): boolean {
   const value = query.get(name);
@@ -145,7 +136,7 @@ async function info(
     ...(identity?.UserId ? { userId: identity.UserId } : {}),
     studio: options.studio !== undefined,
     smSshCommand: options.smSshCommand,
-    smSshShellCommand: shellCommand(options.smSshCommand),
+    smSshShellCommand: shellJoin(options.smSshCommand),
     defaultUsers,
     identityFile: options.identityFile ?? options.paths.identity,
     knownHostsFile: options.paths.knownHosts
@@ -225,8 +216,8 @@ async function setupCheck(
   }
   return {
     report: toBridgeReport(report),
-    applyCommand: shellCommand(['sm-ssh', 'setup', 'apply', ...plan.flags]),
-    checkCommand: shellCommand(['sm-ssh', 'setup', 'check', ...plan.flags])
+    applyCommand: shellJoin(['sm-ssh', 'setup', 'apply', ...plan.flags]),
+    checkCommand: shellJoin(['sm-ssh', 'setup', 'check', ...plan.flags])
   };
 }
 

@@ -2,7 +2,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SandboxContainer, shellQuote } from './container.js';
+import { shellQuote } from '../../shell.js';
+import { SandboxContainer } from './container.js';
 import { processesUsing } from './host.js';
 
 let root: string;

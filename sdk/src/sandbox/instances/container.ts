@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { childrenOf, killNamespace, spawnInInstance } from './host.js';
+import { shellJoin } from '../../shell.js';
 
 export interface IContainerOptions {
   /** Directory to create the container's directory in. */
@@ -36,11 +37,6 @@ export interface IContainerExit {
 
 const LEFTOVER = 'sm-ssh-container: left running: ';
 
-/** Quotes one word for sh. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, "'\\''")}'`;
-}
-
 /**
  * The container's first process: starts the main process, forwards TERM (and INT, as TERM: an asynchronous command
  * of a non-interactive shell ignores INT) to it, waits for it, then lists what is left in the namespace's /proc.
@@ -49,7 +45,7 @@ function initScript(command: string[]): string {
   return [
     'main=',
     'trap \'kill -TERM "$main" 2>/dev/null\' TERM INT',
-    `${command.map(shellQuote).join(' ')} &`,
+    `${shellJoin(command)} &`,
     'main=$!',
     'while :; do',
     '  wait "$main"; code=$?',

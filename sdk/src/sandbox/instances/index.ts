@@ -13,10 +13,10 @@ export {
 } from './agent-messages.js';
 export {
   SandboxContainer,
-  shellQuote,
   type IContainerExit,
   type IContainerOptions
 } from './container.js';
+export { shellQuote } from '../../shell.js';
 export {
   instanceFilter,
   paginate,
