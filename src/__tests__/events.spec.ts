@@ -16,6 +16,7 @@ import {
   startBridge,
   type IRunningBridge
 } from './support/bridge';
+import { FakeSocket } from './support/fake-socket';
 
 jest.setTimeout(60_000);
 
@@ -159,24 +160,9 @@ describeBridge('BridgeEvents with a real sm-ssh serve', () => {
 });
 
 describe('BridgeEvents reconnects with backoff', () => {
-  class FlakySocket {
-    static made: FlakySocket[] = [];
-    onopen: (() => void) | null = null;
-    onmessage: ((event: { data: unknown }) => void) | null = null;
-    onclose: (() => void) | null = null;
-    onerror: (() => void) | null = null;
-    closed = false;
-    constructor(readonly url: string) {
-      FlakySocket.made.push(this);
-    }
-    close() {
-      this.closed = true;
-    }
-  }
-
   afterEach(() => {
     jest.useRealTimers();
-    FlakySocket.made = [];
+    FakeSocket.all = [];
   });
 
   function events() {
@@ -184,7 +170,7 @@ describe('BridgeEvents reconnects with backoff', () => {
       ServerConnection.makeSettings({
         baseUrl: 'http://h/',
         wsUrl: 'ws://h/',
-        WebSocket: FlakySocket as unknown as typeof globalThis.WebSocket,
+        WebSocket: FakeSocket as unknown as typeof globalThis.WebSocket,
         appendToken: false
       })
     );
@@ -197,11 +183,11 @@ describe('BridgeEvents reconnects with backoff', () => {
     const times: number[] = [];
     const start = Date.now();
     for (let i = 0; i < 7; i++) {
-      const count = FlakySocket.made.length;
-      FlakySocket.made[count - 1].onclose?.();
+      const count = FakeSocket.all.length;
+      FakeSocket.all[count - 1].onclose?.();
       // advance until the next socket appears
       let waited = 0;
-      while (FlakySocket.made.length === count) {
+      while (FakeSocket.all.length === count) {
         jest.advanceTimersByTime(500);
         waited += 500;
       }
@@ -209,20 +195,20 @@ describe('BridgeEvents reconnects with backoff', () => {
     }
     expect(times).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
     expect(Date.now() - start).toBe(91000);
-    const last = FlakySocket.made[FlakySocket.made.length - 1];
+    const last = FakeSocket.all[FakeSocket.all.length - 1];
     last.onopen?.();
     expect(stream.isConnected).toBe(true);
     last.onclose?.();
     expect(stream.isConnected).toBe(false);
-    const count = FlakySocket.made.length;
+    const count = FakeSocket.all.length;
     jest.advanceTimersByTime(999);
-    expect(FlakySocket.made).toHaveLength(count);
+    expect(FakeSocket.all).toHaveLength(count);
     jest.advanceTimersByTime(1);
-    expect(FlakySocket.made).toHaveLength(count + 1);
+    expect(FakeSocket.all).toHaveLength(count + 1);
     stream.dispose();
-    expect(FlakySocket.made[count].closed).toBe(true);
+    expect(FakeSocket.all[count].closed).toBe(true);
     jest.advanceTimersByTime(60_000);
-    expect(FlakySocket.made).toHaveLength(count + 1);
+    expect(FakeSocket.all).toHaveLength(count + 1);
   });
 
   it('emits JSON events, ignores other frames, and reconnect() opens a new socket now', () => {
@@ -230,7 +216,7 @@ describe('BridgeEvents reconnects with backoff', () => {
     const received: BridgeEvent[] = [];
     stream.message.connect((_, event) => received.push(event));
     stream.connect();
-    const socket = FlakySocket.made[0];
+    const socket = FakeSocket.all[0];
     socket.onopen?.();
     const warn = jest
       .spyOn(console, 'warn')
@@ -244,10 +230,10 @@ describe('BridgeEvents reconnects with backoff', () => {
     warn.mockRestore();
     expect(received).toEqual([{ type: 'hello', version: '1' }]);
     stream.connect();
-    expect(FlakySocket.made).toHaveLength(1);
+    expect(FakeSocket.all).toHaveLength(1);
     stream.reconnect();
     expect(socket.closed).toBe(true);
-    expect(FlakySocket.made).toHaveLength(2);
+    expect(FakeSocket.all).toHaveLength(2);
     stream.dispose();
   });
 });

@@ -16,14 +16,10 @@ import { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 import plugins from '../index';
-import {
-  CommandIDs,
-  ISmSshExtension,
-  PLUGIN_ID,
-  type BridgeEvent
-} from '../tokens';
+import { CommandIDs, ISmSshExtension, PLUGIN_ID } from '../tokens';
 import schemaFile from '../../schema/plugin.json';
 import { DEMO, INFO, tunnel } from './support/fixtures';
+import { FakeSocket } from './support/fake-socket';
 import { createdTerminals } from './support/stubs';
 
 jest.mock(
@@ -48,28 +44,6 @@ async function waitFor<T>(
       throw new Error('waitFor: timed out');
     }
     await new Promise(resolve => setTimeout(resolve, 20));
-  }
-}
-
-/** A WebSocket that records its URL and lets the test open it and push messages. */
-class FakeSocket {
-  static all: FakeSocket[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: (() => void) | null = null;
-  onerror: (() => void) | null = null;
-  closed = false;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  open() {
-    this.onopen?.();
-  }
-  receive(event: BridgeEvent) {
-    this.onmessage?.({ data: JSON.stringify(event) });
-  }
-  close() {
-    this.closed = true;
   }
 }
 
