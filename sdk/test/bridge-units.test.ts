@@ -212,6 +212,7 @@ describe('target diffs', () => {
     mine: true,
     ageSeconds: 10,
     instances: ['mi-1'],
+    via: 'ssm-instance',
     ...fields
   });
 

@@ -19,6 +19,10 @@
  * - `?region=us-east-1&profile=name` on every `/api/` route (and the WebSocket) picks the AWS clients
  * - `?mine=1` on `/api/targets`: only the caller's targets
  * - `IStartTunnelRequest.timeoutSeconds`: how long to wait for the target to come Online (default 0, at most 900)
+ * - `POST /api/spaces/remote-access` body `IEnableRemoteAccessRequest` → 202 `ISpaceOperation`: turns remote access
+ *   on for a Studio space and restarts its app (unsaved work in it is lost: the panel asks first). It runs in the
+ *   background; `space-operation` events report its progress, and `GET /api/spaces/remote-access/<target>` its
+ *   state (404 when none was started). A second request for the same space while one runs: 409.
  *
  * State-changing requests (POST, PUT, PATCH, DELETE) need an `X-XSRFToken` header equal to the `_xsrf` cookie;
  * WebSocket upgrades need an Origin of the same host as the request (or none).
@@ -83,6 +87,14 @@ export interface IBridgeTarget {
   ageSeconds?: number;
   instances: string[];
   resourceArn?: string;
+  /** How `connect` reaches it: an SSM managed instance, or SageMaker remote access (Studio spaces). */
+  via: 'ssm-instance' | 'remote-access';
+  /** Spaces: remote access on or off (`ping` is `Online` when it can reach the space now, else `Offline`). */
+  remoteAccess?: 'ENABLED' | 'DISABLED';
+  /** Spaces: `JupyterLab` or `CodeEditor`. */
+  appType?: string;
+  /** Spaces: the status of the space's app, or `None` when none runs. */
+  appStatus?: string;
 }
 
 export interface ITargetsResponse {
@@ -161,6 +173,28 @@ export interface IStartTunnelRequest {
   timeoutSeconds?: number;
 }
 
+export interface IEnableRemoteAccessRequest {
+  /** A space target, `<space>.<domain-id>.space.sagemaker`. */
+  target: string;
+  /** Must be true: the caller has been told that restarting the app loses unsaved work. */
+  confirmRestart: boolean;
+}
+
+export type SpaceOperationState = 'running' | 'done' | 'failed';
+
+export interface ISpaceOperation {
+  target: string;
+  state: SpaceOperationState;
+  /** The step under way or last done, for the panel (e.g. `restarting the JupyterLab app`). */
+  step: string;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  finishedAt?: number;
+  /** Why it failed, and the fix. */
+  error?: string;
+  hint?: string;
+}
+
 export type TunnelState = 'starting' | 'up' | 'failed' | 'closed';
 
 export interface IBridgeTunnel {
@@ -209,6 +243,8 @@ export type BridgeEvent =
   | { type: 'target-updated'; target: IBridgeTarget }
   | { type: 'target-removed'; target: string }
   | { type: 'tunnel'; tunnel: IBridgeTunnel }
+  /** Added for spaces: progress of an enable-remote-access operation. */
+  | { type: 'space-operation'; operation: ISpaceOperation }
   | { type: 'tunnel-closed'; id: string; error?: string }
   | {
       type: 'error';

@@ -18,6 +18,7 @@ import {
   type ITargetInstance
 } from './instances.js';
 import { instanceIdsFromLogs } from './logs.js';
+import type { TargetVia } from '../spaces/types.js';
 import { resourceStatus } from './status.js';
 
 /** One line of `sm-ssh list` (the `--json` fields are a contract: add, don't rename). */
@@ -39,6 +40,17 @@ export interface ITargetSummary {
   /** The managed instances, newest first. */
   instances: string[];
   resourceArn?: string;
+  /** How `connect` reaches it: an SSM managed instance, or SageMaker remote access (Studio spaces). */
+  via: TargetVia;
+  /**
+   * Spaces (`via: remote-access`; `status` is the space's, `ping` is `Online` when remote access can reach it now,
+   * else `Offline`, `owner` the owning user profile, `instances` empty): remote access on or off.
+   */
+  remoteAccess?: 'ENABLED' | 'DISABLED';
+  /** Spaces: `SpaceSettings.AppType` (`JupyterLab`, `CodeEditor`). */
+  appType?: string;
+  /** Spaces: the status of the space's app (`InService`, `Pending`, `Deleting`, …), or `None` when none runs. */
+  appStatus?: string;
 }
 
 export interface IListOptions {
@@ -103,7 +115,8 @@ function summary(
         ? Math.max(0, Math.round(now / 1000 - newest.timestamp))
         : undefined,
     instances: nodes.map(node => node.instanceId),
-    resourceArn: target.arn
+    resourceArn: target.arn,
+    via: 'ssm-instance'
   };
 }
 

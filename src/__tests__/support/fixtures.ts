@@ -20,6 +20,7 @@ export function target(
     mine: true,
     ageSeconds: 90,
     instances: ['mi-0123456789abcdef0'],
+    via: 'ssm-instance',
     ...overrides
   };
 }
