@@ -64,6 +64,8 @@ const PROBE = `${PROBE_OUT}ssm-bridge-probe`;
 const INSTANCE = 'mi-0123456789abcdef0';
 /** A port of the instance served by {@link peer}: the test writes to and reads from its connection. */
 const PEER_PORT = 5001;
+/** Small round trips before the upload drop: enough samples to bring a 30 s RTO below a second. */
+const RTT_SETTLING_WRITES = 40;
 
 let sandbox: ISandbox;
 let sshd: ISshd;
@@ -342,36 +344,49 @@ describe('aws-ssm-bridge (third-party client) through our sandbox', () => {
         await drop;
         await until(() => outputBytes >= total, `download part ${part + 1}`);
       }
-      // Upload: 4 MiB; one small write whose frame is dropped with the socket (the client resends it on the
-      // resumed channel); the instance's reply (after a resume aws-ssm-bridge sends new data only once the agent
-      // has spoken again); 4 MiB more.
-      const up = [randomBytes(4 * 1024 * 1024), randomBytes(1000)];
+      // Upload: 4 MiB; small writes one at a time, so that aws-ssm-bridge's RTO, inflated by the bulk transfers
+      // above on a busy machine (up to its 30 s cap), comes down to a few round trips of an idle session (RFC 6298
+      // smoothing: each sample weighs 1/8); one small write whose frame is dropped with the socket, which the client
+      // resends on the resumed channel once that RTO runs out; the instance's reply (after a resume aws-ssm-bridge
+      // sends new data only once the agent has spoken again); 4 MiB more.
+      const settling = Array.from({ length: RTT_SETTLING_WRITES }, () =>
+        randomBytes(100)
+      );
+      const up = [randomBytes(4 * 1024 * 1024), ...settling, randomBytes(1000)];
       up.push(randomBytes(4 * 1024 * 1024));
+      const dropped = settling.length + 2;
       const uploaded = (parts: number) =>
         up.slice(0, parts).reduce((sum, b) => sum + b.length, 0);
       probe.stdin.write(up[0]);
       await until(() => connection.bytes >= uploaded(1), 'upload part 1');
-      await new Promise(resolve => setTimeout(resolve, 100)); // acks settle: the drop finds the session idle
+      for (let part = 2; part < dropped; part++) {
+        probe.stdin.write(up[part - 1]);
+        await until(
+          () => connection.bytes >= uploaded(part),
+          `settling write ${part - 1}`
+        );
+        await new Promise(resolve => setTimeout(resolve, 20)); // its ack is back: one RTT sample each
+      }
       const drop = armDrop(events);
-      probe.stdin.write(up[1]);
+      probe.stdin.write(up[dropped - 1]);
       await drop;
-      // aws-ssm-bridge resends the dropped frame only when its RTO (up to 30 s, estimated from the bulk transfers
-      // above on a busy machine) runs out, not on resume
       await until(
-        () => connection.bytes >= uploaded(2),
-        'upload part 2',
-        75_000
+        () => connection.bytes >= uploaded(dropped),
+        'the dropped upload, resent'
       );
       const reply = randomBytes(1000);
       down.push(reply);
       connection.socket.write(reply);
       await until(() => outputBytes >= 48 * 1024 * 1024 + 1000, 'the reply');
-      probe.stdin.write(up[2]);
-      await until(() => connection.bytes >= uploaded(3), 'upload part 3');
+      probe.stdin.write(up[dropped]);
+      await until(
+        () => connection.bytes >= uploaded(dropped + 1),
+        'the last upload part'
+      );
       expect(stderr).toBe('');
       expect(outputBytes).toBe(48 * 1024 * 1024 + 1000);
       expect(sha256(Buffer.concat(output))).toBe(sha256(Buffer.concat(down)));
-      expect(connection.bytes).toBe(8 * 1024 * 1024 + 1000);
+      expect(connection.bytes).toBe(uploaded(up.length));
       expect(sha256(Buffer.concat(connection.received))).toBe(
         sha256(Buffer.concat(up))
       );
