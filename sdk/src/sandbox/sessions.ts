@@ -4,7 +4,12 @@
  * the token of the open message, keeps the session alive across client reconnects (ResumeSession gives a new
  * token; unacknowledged messages are replayed by both parties), and sends `channel_closed` when the session ends.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHmac,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual
+} from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -47,6 +52,32 @@ export interface ISessionManagerOptions {
    */
   webSocketLifetimeMs?: number;
 }
+
+/** A session to an endpoint of the sandbox's own (not a managed instance's port): see `startRelay`. */
+export interface IRelayOptions {
+  /** What the session is to (listed as its target), e.g. a space ARN. */
+  target: string;
+  endpoint: ISessionEndpoint;
+  /** The handshake's session properties (`{portNumber: '22'}` for a stream carrying SSH). */
+  properties: Record<string, string>;
+  /**
+   * Give the StreamUrl SigV4-presign-shaped query parameters that the data-channel upgrade checks (403 when one
+   * is missing or altered, or the URL is older than `expiresSeconds`).
+   */
+  presign?: { region: string; accessKeyId?: string; expiresSeconds?: number };
+  /** The session ended (terminated, closed by either side, the sandbox shutting down). */
+  onEnded?: (reason: string) => void;
+}
+
+/** What StartSession answers. */
+export interface ISessionGrant {
+  SessionId: string;
+  StreamUrl: string;
+  TokenValue: string;
+}
+
+/** X-Amz-Expires of presigned stream URLs, as AWS's. */
+export const PRESIGN_EXPIRES_SECONDS = 60;
 
 /** How long AWS keeps a data-channel WebSocket open before closing it with 1000 "Bye". */
 export const WEBSOCKET_LIFETIME_MS = 60 * 60 * 1000;
@@ -91,6 +122,8 @@ interface ISession {
   status: 'Connecting' | 'Connected' | 'Disconnected' | 'Terminated';
   toAgent: FaultyLink;
   toClient: FaultyLink;
+  presign?: NonNullable<IRelayOptions['presign']>;
+  onEnded?: (reason: string) => void;
 }
 
 function firstValues(parameters: unknown): Record<string, string> {
@@ -115,6 +148,8 @@ export class SessionManager {
   /** How long a client WebSocket stays open before the service closes it (see the option); tests shorten it. */
   webSocketLifetimeMs: number;
   private readonly sessions = new Map<string, ISession>();
+  /** Signs presigned stream URLs; never leaves the sandbox. */
+  private readonly presignSecret = randomBytes(32);
   private readonly sockets = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false
@@ -134,9 +169,140 @@ export class SessionManager {
     };
   }
 
-  private streamUrl(id: string): string {
+  private streamUrl(session: ISession): string {
     const cell = randomBytes(12).toString('base64url');
-    return `${this.options.streamBase()}/v1/data-channel/${id}?role=publish_subscribe&cell-number=${cell}`;
+    const path = `/v1/data-channel/${session.id}`;
+    const query = new URLSearchParams({
+      role: 'publish_subscribe',
+      'cell-number': cell
+    });
+    if (session.presign) {
+      const stamp = new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
+      query.set('X-Amz-Algorithm', 'AWS4-HMAC-SHA256');
+      query.set(
+        'X-Amz-Credential',
+        `${session.presign.accessKeyId ?? 'ASIASANDBOXSESSION00'}/${stamp.slice(0, 8)}/${session.presign.region}/ssmmessages/aws4_request`
+      );
+      query.set('X-Amz-Date', stamp);
+      query.set(
+        'X-Amz-Expires',
+        String(session.presign.expiresSeconds ?? PRESIGN_EXPIRES_SECONDS)
+      );
+      query.set('X-Amz-SignedHeaders', 'host');
+      query.set('X-Amz-Signature', this.presignature(path, query));
+    }
+    return `${this.options.streamBase()}${path}?${query.toString()}`;
+  }
+
+  /** HMAC over the path and every query parameter but the signature, in key order. */
+  private presignature(path: string, query: URLSearchParams): string {
+    const canonical = [...query.entries()]
+      .filter(([key]) => key !== 'X-Amz-Signature')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => `${key}=${value}`)
+      .join('&');
+    return createHmac('sha256', this.presignSecret)
+      .update(`${path}\n${canonical}`)
+      .digest('hex');
+  }
+
+  /** Whether a presigned session's upgrade URL is the one handed out, unaltered and not expired. */
+  private presignValid(requestUrl: string): boolean {
+    const url = new URL(requestUrl, 'ws://sandbox');
+    const query = url.searchParams;
+    const required = [
+      'role',
+      'cell-number',
+      'X-Amz-Algorithm',
+      'X-Amz-Credential',
+      'X-Amz-Date',
+      'X-Amz-Expires',
+      'X-Amz-SignedHeaders',
+      'X-Amz-Signature'
+    ];
+    if (required.some(key => query.getAll(key).length !== 1)) {
+      return false;
+    }
+    const expected = Buffer.from(this.presignature(url.pathname, query));
+    const given = Buffer.from(query.get('X-Amz-Signature') ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return false;
+    }
+    const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(
+      query.get('X-Amz-Date') ?? ''
+    );
+    if (!date) {
+      return false;
+    }
+    const signedAt = Date.UTC(
+      Number(date[1]),
+      Number(date[2]) - 1,
+      Number(date[3]),
+      Number(date[4]),
+      Number(date[5]),
+      Number(date[6])
+    );
+    return Date.now() <= signedAt + Number(query.get('X-Amz-Expires')) * 1000;
+  }
+
+  /**
+   * A session whose agent relays to `endpoint` (an SSH server of the sandbox's own, e.g. a space's remote access),
+   * announced in the handshake as a port session with `properties`.
+   */
+  startRelay(options: IRelayOptions): ISessionGrant {
+    const session = this.createSession(
+      options.target,
+      options.endpoint,
+      options.properties,
+      'sandbox'
+    );
+    session.presign = options.presign;
+    session.onEnded = options.onEnded;
+    return {
+      SessionId: session.id,
+      TokenValue: session.token,
+      StreamUrl: this.streamUrl(session)
+    };
+  }
+
+  private createSession(
+    target: string,
+    endpoint: ISessionEndpoint,
+    properties: Record<string, string>,
+    idPrefix: string
+  ): ISession {
+    const id = `${idPrefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;
+    const session: ISession = {
+      id,
+      target,
+      token: randomBytes(48).toString('base64'),
+      started: false,
+      status: 'Connecting',
+      agent: new PortAgent({
+        sessionId: id,
+        host: endpoint.host,
+        port: endpoint.port,
+        properties,
+        pacing: this.options.pacing,
+        transmit: frame => this.toClient(session, frame),
+        onClosed: reason => this.ended(session, reason)
+      }),
+      toAgent: new FaultyLink(
+        () => this.faults,
+        () => this.dropClient(session),
+        false
+      ),
+      toClient: new FaultyLink(
+        () => this.faults,
+        () => this.dropClient(session),
+        true
+      )
+    };
+    this.sessions.set(id, session);
+    return session;
   }
 
   private start(input: Record<string, unknown>, call: ICallContext): unknown {
@@ -171,38 +337,16 @@ export class SessionManager {
         `${target} is not connected.`
       );
     }
-    const id = `${call.accessKeyId ? 'sandbox' : 'anonymous'}-${randomBytes(9).toString('hex').slice(0, 17)}`;
-    const session: ISession = {
-      id,
+    const session = this.createSession(
       target,
-      token: randomBytes(48).toString('base64'),
-      started: false,
-      status: 'Connecting',
-      agent: new PortAgent({
-        sessionId: id,
-        host: endpoint.host,
-        port: endpoint.port,
-        properties,
-        pacing: this.options.pacing,
-        transmit: frame => this.toClient(session, frame),
-        onClosed: reason => this.ended(session, reason)
-      }),
-      toAgent: new FaultyLink(
-        () => this.faults,
-        () => this.dropClient(session),
-        false
-      ),
-      toClient: new FaultyLink(
-        () => this.faults,
-        () => this.dropClient(session),
-        true
-      )
-    };
-    this.sessions.set(id, session);
+      endpoint,
+      properties,
+      call.accessKeyId ? 'sandbox' : 'anonymous'
+    );
     return {
-      SessionId: id,
+      SessionId: session.id,
       TokenValue: session.token,
-      StreamUrl: this.streamUrl(id)
+      StreamUrl: this.streamUrl(session)
     };
   }
 
@@ -227,7 +371,7 @@ export class SessionManager {
     return {
       SessionId: session.id,
       TokenValue: session.token,
-      StreamUrl: this.streamUrl(session.id)
+      StreamUrl: this.streamUrl(session)
     };
   }
 
@@ -250,6 +394,10 @@ export class SessionManager {
     const session = this.sessions.get(match[1]);
     if (!session || session.status === 'Terminated') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
+    if (session.presign && !this.presignValid(request.url ?? '')) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
     this.sockets.handleUpgrade(request, socket, head, client =>
@@ -336,6 +484,7 @@ export class SessionManager {
 
   private ended(session: ISession, reason: string): void {
     session.status = 'Terminated';
+    session.onEnded?.(reason);
     const client = session.client;
     if (!client || client.readyState !== WebSocket.OPEN) {
       return;

@@ -10,7 +10,12 @@
  * `setpriv --pdeathsig SIGKILL`: killing `unshare` (or the Node process dying) kills the namespace's init, and with
  * it every process in the namespace. No sshd outlives its host.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import {
+  execFile,
+  spawn,
+  type ChildProcess,
+  type StdioOptions
+} from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -38,17 +43,72 @@ const UNSHARE = '/usr/bin/unshare';
 const SETPRIV = '/usr/bin/setpriv';
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 
+/** What a process started by `spawnIsolated` sees. */
+export interface IIsolation {
+  /** Directories mounted as empty tmpfs first (so that bind targets can be created below them), e.g. `/home`. */
+  tmpfs?: string[];
+  /** Directories of the sandbox's machine bind-mounted over paths inside (created when missing). */
+  binds: Array<{ source: string; target: string }>;
+  hostname: string;
+  cwd: string;
+  /** A `/bin/sh -c` script: the namespace's first process execs it. */
+  command: string;
+  env: Record<string, string>;
+  /** Default: stdin ignored, stdout and stderr piped. */
+  stdio?: StdioOptions;
+}
+
 /**
- * Runs inside the fresh namespaces: `$1` instance /etc/ssh, `$2` instance /tmp, `$3` hostname, `$4` working
- * directory, `$5` the script (or the sshd command line).
+ * Starts `command` as the first process of new mount, PID and UTS namespaces with the isolation's mounts and
+ * hostname. The script that enters them takes every path as an argument, never as text of its own.
  */
-const ENTER_INSTANCE = [
-  'mount --bind "$1" /etc/ssh',
-  'mount --bind "$2" /tmp',
-  'hostname "$3"',
-  'cd "$4"',
-  'exec /bin/sh -c "$5"'
-].join(' && ');
+export function spawnIsolated(isolation: IIsolation): ChildProcess {
+  const args: string[] = [];
+  const arg = (value: string) => {
+    args.push(value);
+    return `"\${${args.length}}"`;
+  };
+  const steps = [
+    ...(isolation.tmpfs ?? []).map(
+      dir => `mount -t tmpfs -o mode=0755 tmpfs ${arg(dir)}`
+    ),
+    ...isolation.binds.map(({ source, target }) => {
+      const quotedTarget = arg(target);
+      return `{ [ -d ${quotedTarget} ] || mkdir -p ${quotedTarget}; } && mount --bind ${arg(source)} ${quotedTarget}`;
+    }),
+    `hostname ${arg(isolation.hostname)}`,
+    `cd ${arg(isolation.cwd)}`,
+    `exec /bin/sh -c ${arg(isolation.command)}`
+  ];
+  return spawn(
+    SETPRIV,
+    [
+      '--pdeathsig',
+      'SIGKILL',
+      '--',
+      UNSHARE,
+      '--mount',
+      '--propagation',
+      'private',
+      '--uts',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
+      '--',
+      '/bin/sh',
+      '-c',
+      steps.join(' && '),
+      'sm-ssh-namespace',
+      ...args
+    ],
+    {
+      stdio: isolation.stdio ?? ['ignore', 'pipe', 'pipe'],
+      env: isolation.env,
+      cwd: '/'
+    }
+  );
+}
 
 export interface IHostKey {
   /** `ed25519`, `ecdsa`, `rsa`. */
@@ -92,34 +152,16 @@ export function spawnInInstance(
   command: string,
   env: Record<string, string>
 ): ChildProcess {
-  return spawn(
-    SETPRIV,
-    [
-      '--pdeathsig',
-      'SIGKILL',
-      '--',
-      UNSHARE,
-      '--mount',
-      '--propagation',
-      'private',
-      '--uts',
-      '--pid',
-      '--fork',
-      '--kill-child',
-      '--mount-proc',
-      '--',
-      '/bin/sh',
-      '-c',
-      ENTER_INSTANCE,
-      'sm-ssh-instance',
-      join(dir, 'etc', 'ssh'),
-      join(dir, 'tmp'),
-      hostname,
-      cwd,
-      command
+  return spawnIsolated({
+    binds: [
+      { source: join(dir, 'etc', 'ssh'), target: '/etc/ssh' },
+      { source: join(dir, 'tmp'), target: '/tmp' }
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: '/' }
-  );
+    hostname,
+    cwd,
+    command,
+    env
+  });
 }
 
 /** Children of a process, from the `children` file of each of its tasks in /proc. */

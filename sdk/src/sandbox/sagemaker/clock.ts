@@ -9,6 +9,11 @@ export interface ISageMakerTimings {
   readyMs?: number;
   /** Deleting → Deleted or gone (apps, user profiles, spaces). Default 1 s. */
   deleteMs?: number;
+  /**
+   * After an app is InService, how long StartSession on its space still fails with InternalFailure (its
+   * remote-access server is booting, as on AWS). Default 3 s.
+   */
+  remoteAccessBootMs?: number;
   /** The clock, epoch milliseconds (tests may move it). */
   now?: () => number;
 }
@@ -17,12 +22,14 @@ export class Clock {
   stopMs: number;
   readyMs: number;
   deleteMs: number;
+  remoteAccessBootMs: number;
   private readonly source: () => number;
 
   constructor(timings: ISageMakerTimings = {}) {
     this.stopMs = timings.stopMs ?? 1000;
     this.readyMs = timings.readyMs ?? 1000;
     this.deleteMs = timings.deleteMs ?? 1000;
+    this.remoteAccessBootMs = timings.remoteAccessBootMs ?? 3000;
     this.source = timings.now ?? Date.now;
   }
 

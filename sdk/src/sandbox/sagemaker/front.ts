@@ -20,7 +20,7 @@ import {
   validation,
   type IScope
 } from './shapes.js';
-import { StudioStore } from './studio.js';
+import { StudioStore, type IRemoteAccessSpace } from './studio.js';
 import { TagStore, tagsOf } from './tags.js';
 
 export interface ISageMakerFrontOptions extends ISageMakerTimings {
@@ -28,6 +28,18 @@ export interface ISageMakerFrontOptions extends ISageMakerTimings {
   upstream?: string;
   /** Where the control methods act by default (moto's account, us-east-1). */
   home?: IScope;
+  /**
+   * Opens a remote-access session to a space that StartSession has checked (the sandbox's SessionManager and
+   * remote-access SSH server); without it StartSession answers ServiceUnavailable.
+   */
+  remoteAccess?: (space: IRemoteAccessSpace) => Promise<IRemoteAccessGrant>;
+}
+
+/** What sagemaker:StartSession answers. */
+export interface IRemoteAccessGrant {
+  SessionId: string;
+  StreamUrl: string;
+  TokenValue: string;
 }
 
 const STUDIO_TYPES = new Set(['user-profile', 'space', 'app']);
@@ -39,8 +51,10 @@ export class SageMakerFront {
   readonly jobs: JobStore;
   readonly studio: StudioStore;
   private readonly upstream?: JsonUpstream;
+  private readonly remoteAccess?: ISageMakerFrontOptions['remoteAccess'];
 
   constructor(options: ISageMakerFrontOptions = {}) {
+    this.remoteAccess = options.remoteAccess;
     this.clock = new Clock(options);
     this.jobs = new JobStore(
       this.tags,
@@ -114,6 +128,19 @@ export class SageMakerFront {
         studio.describeOwner('space', input, call),
       ListSpaces: (input, call) => studio.listOwners('space', input, call),
       DeleteSpace: (input, call) => studio.deleteOwner('space', input, call),
+      UpdateSpace: (input, call) => studio.updateSpace(input, call),
+      StartSession: async (input, call) => {
+        const arn = requiredString(input, 'ResourceIdentifier');
+        const space = studio.remoteAccessSpace(arn, call);
+        if (!this.remoteAccess) {
+          throw new AwsServiceError(
+            'ServiceUnavailable',
+            'This sandbox serves no remote-access sessions.',
+            503
+          );
+        }
+        return { ...(await this.remoteAccess(space)) };
+      },
       CreateApp: (input, call) => studio.createApp(input, call),
       DescribeApp: (input, call) => studio.describeApp(input, call),
       ListApps: (input, call) => studio.listApps(input, call),

@@ -3,7 +3,11 @@
  * spaces and apps, and their tags; everything else is moto's.
  */
 export { Clock, type ISageMakerTimings } from './clock.js';
-export { SageMakerFront, type ISageMakerFrontOptions } from './front.js';
+export {
+  SageMakerFront,
+  type IRemoteAccessGrant,
+  type ISageMakerFrontOptions
+} from './front.js';
 export {
   JOB_KINDS,
   JOB_STATUSES,
@@ -22,7 +26,10 @@ export {
 } from './shapes.js';
 export {
   APP_TYPES,
+  REMOTE_ACCESS_VALUES,
   StudioStore,
+  USER_PROFILE_ARN_TAG,
+  type IRemoteAccessSpace,
   type AppStatus,
   type AppType,
   type OwnerStatus

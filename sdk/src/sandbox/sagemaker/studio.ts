@@ -19,6 +19,7 @@ import {
   sageMakerArn,
   scopeKey,
   scopeOf,
+  parseSageMakerArn,
   validation,
   type IScope
 } from './shapes.js';
@@ -37,7 +38,27 @@ export const APP_TYPES = [
 ] as const;
 export type AppType = (typeof APP_TYPES)[number];
 
-export type OwnerStatus = 'Pending' | 'InService' | 'Deleting' | 'Failed';
+export type OwnerStatus =
+  'Pending' | 'InService' | 'Updating' | 'Deleting' | 'Failed';
+
+/** Values of `SpaceSettings.RemoteAccess`. */
+export const REMOTE_ACCESS_VALUES = ['ENABLED', 'DISABLED'] as const;
+
+/** The tag AWS puts on a private space: its owner profile's ARN (IAM conditions on StartSession use it). */
+export const USER_PROFILE_ARN_TAG = 'sagemaker:user-profile-arn';
+
+/** Apps whose spaces offer remote access. */
+const REMOTE_ACCESS_APPS: readonly string[] = ['JupyterLab', 'CodeEditor'];
+
+/** A space that StartSession may open a remote-access session to: it is InService with a running app. */
+export interface IRemoteAccessSpace {
+  scope: IScope;
+  domainId: string;
+  spaceName: string;
+  spaceArn: string;
+  appType: AppType;
+  appName: string;
+}
 export type AppStatus =
   'Pending' | 'InService' | 'Deleting' | 'Deleted' | 'Failed';
 
@@ -70,6 +91,13 @@ interface IApp extends IEvolving {
   modified: number;
   resourceSpec: Record<string, unknown>;
   failureReason?: string;
+  /**
+   * The space's RemoteAccess when the app was created: a running app keeps the setting it started with, so
+   * enabling remote access takes effect only once the app is created again.
+   */
+  remoteAccess: boolean;
+  /** When the app became InService. */
+  readyAt?: number;
 }
 
 const OWNER_FACTS: Record<
@@ -175,6 +203,9 @@ export class StudioStore {
     const domainId = requiredString(input, 'DomainId', DOMAIN_ID_PATTERN);
     const name = requiredString(input, facts.member, NAME_PATTERN);
     const tags = tagsOf(input.Tags);
+    if (kind === 'space') {
+      remoteAccessOf(input.SpaceSettings);
+    }
     const scope = scopeOf(call);
     const key = StudioStore.ownerKey(scope, domainId, kind, name);
     if (this.settleOwner(key)) {
@@ -214,7 +245,21 @@ export class StudioStore {
       }
     };
     this.owners.set(key, owner);
-    this.tags.add(owner.arn, tags);
+    this.tags.add(
+      owner.arn,
+      typeof ownerName === 'string' && kind === 'space'
+        ? [
+            ...tags,
+            {
+              Key: USER_PROFILE_ARN_TAG,
+              Value: sageMakerArn(
+                scope,
+                `user-profile/${domainId}/${ownerName}`
+              )
+            }
+          ]
+        : tags
+    );
     return {
       [kind === 'space' ? 'SpaceArn' : 'UserProfileArn']: owner.arn
     };
@@ -360,13 +405,19 @@ export class StudioStore {
       resourceSpec:
         typeof input.ResourceSpec === 'object' && input.ResourceSpec !== null
           ? (input.ResourceSpec as Record<string, unknown>)
-          : defaultResourceSpec(type)
+          : defaultResourceSpec(type),
+      remoteAccess:
+        owner.kind === 'space' &&
+        remoteAccessOf(
+          (found.settings as { SpaceSettings?: unknown }).SpaceSettings
+        ) === 'ENABLED'
     };
     app.pending = {
       at: now + this.clock.readyMs,
       apply: at => {
         app.status = 'InService';
         app.modified = at;
+        app.readyAt = at;
       }
     };
     this.apps.set(key, app);
@@ -471,6 +522,116 @@ export class StudioStore {
       }
     };
     return {};
+  }
+
+  /** UpdateSpace: the given SpaceSettings members replace the space's; Updating, then InService. */
+  updateSpace(
+    input: Record<string, unknown>,
+    call: ICallContext
+  ): Record<string, unknown> {
+    const space = this.requireOwner('space', input, call);
+    const displayName = optionalString(input, 'SpaceDisplayName');
+    const changes = input.SpaceSettings;
+    if (
+      changes !== undefined &&
+      (changes === null ||
+        typeof changes !== 'object' ||
+        Array.isArray(changes))
+    ) {
+      throw validation('SpaceSettings must be a structure');
+    }
+    remoteAccessOf(changes);
+    if (space.status !== 'InService' && space.status !== 'Failed') {
+      throw validation(
+        `Space [${space.name}] is in status ${space.status} and cannot be updated now.`
+      );
+    }
+    const settings = space.settings as {
+      SpaceSettings?: Record<string, unknown>;
+    };
+    if (changes) {
+      settings.SpaceSettings = {
+        ...settings.SpaceSettings,
+        ...(changes as Record<string, unknown>)
+      };
+    }
+    if (displayName !== undefined) {
+      space.settings.SpaceDisplayName = displayName;
+    }
+    const now = this.clock.now();
+    space.status = 'Updating';
+    space.modified = now;
+    space.pending = {
+      at: now + this.clock.readyMs,
+      apply: at => {
+        space.status = 'InService';
+        space.modified = at;
+      }
+    };
+    return { SpaceArn: space.arn };
+  }
+
+  /**
+   * The space StartSession names, checked as AWS does: an ARN of this account and region, a known space, an
+   * InService JupyterLab or Code Editor app that started with remote access on and has finished booting.
+   */
+  remoteAccessSpace(arn: string, call: ICallContext): IRemoteAccessSpace {
+    const scope = scopeOf(call);
+    const parsed = parseSageMakerArn(arn);
+    const [domainId, spaceName, extra] = parsed?.path.split('/') ?? [];
+    if (
+      !parsed ||
+      parsed.type !== 'space' ||
+      scopeKey(parsed.scope) !== scopeKey(scope) ||
+      !domainId ||
+      !spaceName ||
+      extra !== undefined
+    ) {
+      throw validation(
+        `Invalid ResourceIdentifier [${arn}]: expected the ARN of a space in ${scope.region} of account ${scope.account} (arn:aws:sagemaker:${scope.region}:${scope.account}:space/<domain-id>/<space-name>).`
+      );
+    }
+    const space = this.findOwner(scope, domainId, 'space', spaceName);
+    if (!space) {
+      throw this.ownerNotFound('space', spaceName, domainId);
+    }
+    const apps = [...this.apps.values()].filter(app => {
+      settle(app, this.clock);
+      return (
+        scopeKey(app.scope) === scopeKey(scope) &&
+        app.domainId === domainId &&
+        app.owner.kind === 'space' &&
+        app.owner.name === spaceName &&
+        app.status === 'InService' &&
+        REMOTE_ACCESS_APPS.includes(app.type)
+      );
+    });
+    const app = apps.find(candidate => candidate.remoteAccess) ?? apps[0];
+    if (!app) {
+      throw validation(
+        `Space [${spaceName}] has no running JupyterLab or CodeEditor app; start the space and try again.`
+      );
+    }
+    if (!app.remoteAccess) {
+      throw validation(
+        `Remote access is not enabled for space [${spaceName}]. Enable remote access in the space settings (SpaceSettings.RemoteAccess = ENABLED) and restart the space.`
+      );
+    }
+    if (this.clock.now() < (app.readyAt ?? 0) + this.clock.remoteAccessBootMs) {
+      throw new AwsServiceError(
+        'InternalFailure',
+        'An internal error occurred while starting the session. Please try again.',
+        500
+      );
+    }
+    return {
+      scope,
+      domainId,
+      spaceName,
+      spaceArn: space.arn,
+      appType: app.type,
+      appName: app.name
+    };
   }
 
   /** Control: an app fails (e.g. its image does not start), with the reason Describe shows. */
@@ -581,4 +742,22 @@ function spaceDetails(owner: IOwner): Record<string, unknown> {
     OwnershipSettingsSummary: settings.OwnershipSettings,
     SpaceDisplayName: settings.SpaceDisplayName
   });
+}
+
+/** Reads `SpaceSettings.RemoteAccess` (validated); undefined when not given. */
+function remoteAccessOf(spaceSettings: unknown): string | undefined {
+  const value = (spaceSettings as { RemoteAccess?: unknown } | undefined)
+    ?.RemoteAccess;
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (
+    typeof value !== 'string' ||
+    !(REMOTE_ACCESS_VALUES as readonly string[]).includes(value)
+  ) {
+    throw validation(
+      `1 validation error detected: Value '${String(value)}' at 'spaceSettings.remoteAccess' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]`
+    );
+  }
+  return value;
 }
