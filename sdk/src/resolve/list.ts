@@ -1,10 +1,11 @@
 /**
  * Every target the caller can see: managed instances carrying the original project's tags (one
  * DescribeInstanceInformation filtered on the tag key, then their tags), grouped into resources (nodes of a job
- * share one), with SageMaker's status of each; plus InService endpoints, whose instances carry no tags and are
- * found in their logs.
+ * share one), with SageMaker's status of each; InService endpoints, whose instances carry no tags and are
+ * found in their logs; and Studio spaces, reached through SageMaker remote access (spaces/list.ts).
  */
 import type { AwsClients } from '../aws/clients.js';
+import { describeAwsError } from '../aws/errors.js';
 import { sagemakerSdk, stsSdk } from '../aws/sdk.js';
 import {
   formatTarget,
@@ -18,6 +19,7 @@ import {
   type ITargetInstance
 } from './instances.js';
 import { instanceIdsFromLogs } from './logs.js';
+import { listSpaceTargets } from '../spaces/list.js';
 import type { TargetVia } from '../spaces/types.js';
 import { resourceStatus } from './status.js';
 
@@ -59,6 +61,8 @@ export interface IListOptions {
   mine?: boolean;
   /** Look up InService endpoints in their logs (default true; a Logs Insights query each). */
   endpoints?: boolean;
+  /** List Studio spaces (default true; ListSpaces and ListApps). */
+  spaces?: boolean;
   /** What the listing had to leave out, and why (a permission the caller lacks). */
   onWarning?: (text: string) => void;
   now?: number;
@@ -162,20 +166,26 @@ async function endpointTargets(
   return found;
 }
 
-/** The targets, sorted by kind then name. */
-export async function listTargets(
+/** Whether an error is IAM's refusal (so the listing leaves a kind out with a warning instead of failing). */
+function isAccessDenied(error: unknown): boolean {
+  return /AccessDenied|NotAuthorized/i.test((error as Error).name ?? '');
+}
+
+const firstLine = (error: unknown) => (error as Error).message.split('\n')[0];
+
+/** The managed-instance targets (and endpoints), as before spaces existed. */
+async function instanceTargets(
   clients: AwsClients,
-  options: IListOptions = {}
+  options: IListOptions,
+  callerOf: Promise<string>,
+  now: number
 ): Promise<ITargetSummary[]> {
-  const now = options.now ?? Date.now();
-  const { GetCallerIdentityCommand } = stsSdk();
-  const [identity, instances] = await Promise.all([
-    clients.sts().send(new GetCallerIdentityCommand({})),
+  const [caller, instances] = await Promise.all([
+    callerOf,
     describeInstances(clients.ssm(), [
       { Key: 'tag-key', Values: [SshTag.ResourceArn] }
     ])
   ]);
-  const caller = identity.UserId ?? '';
   const groups = new Map<
     string,
     { target: IResourceTarget; nodes: ITargetInstance[] }
@@ -223,15 +233,50 @@ export async function listTargets(
         ))
       );
     } catch (error) {
-      if (!/AccessDenied|NotAuthorized/i.test((error as Error).name ?? '')) {
+      if (!isAccessDenied(error)) {
         throw error;
       }
       options.onWarning?.(
-        `endpoints left out: ${(error as Error).message.split('\n')[0]} (the guide's client policy has no sagemaker:ListEndpoints; connect by name still finds them)`
+        `endpoints left out: ${firstLine(error)} (the guide's client policy has no sagemaker:ListEndpoints; connect by name still finds them)`
       );
     }
   }
-  return summaries
+  return summaries;
+}
+
+/** The targets, sorted by kind then name. */
+export async function listTargets(
+  clients: AwsClients,
+  options: IListOptions = {}
+): Promise<ITargetSummary[]> {
+  const now = options.now ?? Date.now();
+  const { GetCallerIdentityCommand } = stsSdk();
+  // the caller's UserId (SSHOwner) and account (space ARNs), asked once and while the first lists are under way
+  const identity = clients.sts().send(new GetCallerIdentityCommand({}));
+  const caller = identity.then(answer => answer.UserId ?? '');
+  const account = identity.then(answer => answer.Account);
+  // a failed STS call is reported by whichever list awaits it; the other one must not leave it unhandled
+  caller.catch(() => undefined);
+  account.catch(() => undefined);
+  const wantSpaces =
+    (options.spaces ?? true) && (!options.kind || options.kind === 'space');
+  const [summaries, spaces] = await Promise.all([
+    options.kind === 'space'
+      ? Promise.resolve([])
+      : instanceTargets(clients, options, caller, now),
+    wantSpaces
+      ? listSpaceTargets(clients, { now, account }).catch((error: unknown) => {
+          if (!isAccessDenied(error)) {
+            throw describeAwsError(error, 'listing Studio spaces');
+          }
+          options.onWarning?.(
+            `Studio spaces left out: ${firstLine(error)} (sagemaker:ListSpaces and sagemaker:ListApps are needed; sm-ssh setup apply --remote-access grants them)`
+          );
+          return [];
+        })
+      : Promise.resolve([])
+  ]);
+  return [...summaries, ...spaces]
     .filter(entry => !options.mine || entry.mine)
     .sort(
       (a, b) => a.kind.localeCompare(b.kind) || a.target.localeCompare(b.target)

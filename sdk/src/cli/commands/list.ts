@@ -47,9 +47,44 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-function rowsOf(targets: ITargetSummary[]): string[][] {
+function ownerCell(entry: ITargetSummary): string {
+  if (entry.owner === '') {
+    return '-';
+  }
+  // a space's owner is its user profile, not an IAM caller: "(you)" would be a guess
+  return entry.mine && entry.via !== 'remote-access'
+    ? `${entry.owner} (you)`
+    : entry.owner;
+}
+
+/**
+ * The table. VIA and REMOTE-ACCESS columns appear when a space is listed (the other targets are all
+ * `ssm-instance`, so a listing without spaces keeps its original seven columns).
+ */
+export function rowsOf(targets: ITargetSummary[]): string[][] {
+  const spaces = targets.some(entry => entry.via === 'remote-access');
+  const extra = (entry: ITargetSummary) =>
+    spaces
+      ? [
+          entry.via,
+          entry.remoteAccess === undefined
+            ? '-'
+            : entry.remoteAccess === 'ENABLED'
+              ? 'on'
+              : 'off'
+        ]
+      : [];
   return [
-    ['TARGET', 'KIND', 'STATUS', 'PING', 'NODES', 'AGE', 'OWNER'],
+    [
+      'TARGET',
+      'KIND',
+      'STATUS',
+      'PING',
+      'NODES',
+      'AGE',
+      'OWNER',
+      ...(spaces ? ['VIA', 'REMOTE-ACCESS'] : [])
+    ],
     ...targets.map(entry => [
       entry.target,
       entry.kind,
@@ -57,11 +92,8 @@ function rowsOf(targets: ITargetSummary[]): string[][] {
       entry.ping,
       String(entry.nodes),
       formatAge(entry.ageSeconds),
-      entry.owner === ''
-        ? '-'
-        : entry.mine
-          ? `${entry.owner} (you)`
-          : entry.owner
+      ownerCell(entry),
+      ...extra(entry)
     ])
   ];
 }
@@ -71,12 +103,10 @@ export function registerListCommand(program: Command): void {
     program
       .command('list')
       .description(
-        'list the targets: jobs, endpoints, notebook instances and Studio apps that run SSH'
+        'list the targets: jobs, endpoints, notebook instances and Studio apps that run SSH, and Studio spaces (remote access)'
       )
       .addOption(
-        new Option('--kind <kind>', 'only this kind').choices(
-          TARGET_KINDS.filter(kind => kind !== 'space')
-        )
+        new Option('--kind <kind>', 'only this kind').choices(TARGET_KINDS)
       )
       .option('--mine', 'only your targets (SSHOwner is you)')
       .option(
@@ -94,7 +124,11 @@ export function registerListCommand(program: Command): void {
     const output = outputFor(flags);
     output.result(targets);
     if (targets.length === 0) {
-      output.line('no targets: start a job with SSH, or check --region');
+      output.line(
+        flags.kind === 'space'
+          ? 'no Studio spaces: create one in SageMaker Studio, or check --region'
+          : 'no targets: start a job with SSH, or check --region'
+      );
       return;
     }
     output.line(table(rowsOf(targets)));
