@@ -11,6 +11,7 @@ import { registerRemoteCommand } from './commands/remote.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSetupCommands } from './commands/setup.js';
+import { registerSpaceCommands } from './commands/space.js';
 import { registerSshConfigCommand } from './commands/ssh-config.js';
 
 const packageJson = createRequire(import.meta.url)('../../package.json') as {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerCopyCommand(program);
   registerProxyCommand(program);
   registerSshConfigCommand(program);
+  registerSpaceCommands(program);
   registerForgetCommand(program);
   registerForwardCommand(program);
   registerSandboxCommand(program);
