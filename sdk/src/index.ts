@@ -1,6 +1,7 @@
 /**
  * `sagemaker-ssh`: SSH into SageMaker jobs, endpoints, notebook instances and Studio apps through AWS Systems
- * Manager, from Node. The CLI `sm-ssh` is a thin layer over these functions.
+ * Manager, and into Studio spaces through SageMaker remote access, from Node. The CLI `sm-ssh` is a thin layer over
+ * these functions.
  *
  * @packageDocumentation
  */
@@ -13,5 +14,6 @@ export * from './sandbox/index.js';
 export * as ssm from './ssm/index.js';
 export { openStream, type IOpenStreamOptions } from './ssm/index.js';
 export * from './ssh/index.js';
+export * from './spaces/index.js';
 export * from './remote/index.js';
 export * from './bridge/index.js';

@@ -249,7 +249,11 @@ export class TunnelRegistry extends EventEmitter {
           `the tunnel was closed while it started${tunnel.record.error ? `: ${tunnel.record.error}` : ''}`
         );
       }
-      tunnel.record.instanceId = connection.resolved.instance.instanceId;
+      // a space reached through remote access has no managed instance
+      tunnel.record.instanceId =
+        connection.resolved.via === 'ssm-instance'
+          ? connection.resolved.instance.instanceId
+          : undefined;
       tunnel.record.sessionId = connection.session.sessionId;
       tunnel.record.state = 'up';
       this.changed(tunnel);

@@ -59,6 +59,8 @@ export interface IResolveProgress {
 }
 
 export interface IResolvedTarget {
+  /** Reached through an SSM managed instance (a space through remote access is an IResolvedSpace). */
+  via: 'ssm-instance';
   /** The target as parsed. */
   target: Target;
   /** Its canonical name. */
@@ -236,6 +238,7 @@ async function attempt(
   }
   return {
     done: {
+      via: 'ssm-instance',
       target,
       name,
       instance,

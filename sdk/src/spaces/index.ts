@@ -7,6 +7,30 @@ export {
   spaceTargetName
 } from './describe.js';
 export {
+  DEFAULT_BANNER_TIMEOUT_MS,
+  findBanner,
+  waitForBanner
+} from './banner.js';
+export {
+  hostKeyNote,
+  openSpaceSsh,
+  spaceEnvironment,
+  type IOpenSpaceOptions
+} from './connect.js';
+export {
+  resolveConnectTarget,
+  resolveSpace,
+  type ISpaceResolveOptions
+} from './resolve.js';
+export {
+  DEFAULT_START_TIMEOUT_MS,
+  startSessionProblem,
+  startSpaceGrant,
+  startSpaceSession,
+  type ISpaceSessionGrant,
+  type ISpaceSessionOptions
+} from './session.js';
+export {
   REMOTE_ACCESS_APP_TYPES,
   SPACE_HOME,
   SPACE_USER,

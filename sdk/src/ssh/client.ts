@@ -1,6 +1,7 @@
 /**
  * ssh2's client over a stream the data channel gives (no TCP of its own): host key verified by a callback that may
- * wait (for the key delivery that reports the pinned keys), public-key authentication only, keep-alives.
+ * wait (for the key delivery that reports the pinned keys), keep-alives, and one authentication method: public key
+ * (SSM targets: nothing else is ever tried) or `none` (remote access to spaces, whose channel AWS authenticated).
  */
 import type { Duplex } from 'node:stream';
 import type { Client, ConnectConfig } from 'ssh2';
@@ -10,7 +11,10 @@ import { ssh2 } from './ssh2.js';
 export interface ISshClientOptions {
   sock: Duplex;
   username: string;
-  privateKey: Buffer;
+  /** Public-key authentication with this key, and no other method. */
+  privateKey?: Buffer;
+  /** `none` authentication instead of a key (remote access: the data channel is what AWS authenticated). */
+  noneAuth?: boolean;
   /** Resolves true to accept the server's host key blob; a thrown error becomes the connect error. */
   verifyHostKey: (blob: Buffer) => Promise<boolean>;
   /** SSH keep-alive interval (default 15 s, as the original project's ServerAliveInterval). */
@@ -24,6 +28,9 @@ export class SshAuthError extends OperationError {}
 
 /** Opens an SSH connection over `sock`; rejects with the verifier's error, SshAuthError or OperationError. */
 export function sshConnect(options: ISshClientOptions): Promise<Client> {
+  if (Boolean(options.privateKey) === Boolean(options.noneAuth)) {
+    throw new TypeError('sshConnect takes either privateKey or noneAuth');
+  }
   const client = new (ssh2().Client)();
   let verifyError: unknown;
   let settled = false;
@@ -32,6 +39,8 @@ export function sshConnect(options: ISshClientOptions): Promise<Client> {
     sock: options.sock,
     username: options.username,
     privateKey: options.privateKey,
+    // ssh2 tries `none` first by default: name the one method, so a key-only target is never offered anything else
+    authHandler: options.noneAuth ? ['none'] : ['publickey'],
     tryKeyboard: false,
     keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
     keepaliveCountMax: 4,
@@ -64,10 +73,15 @@ export function sshConnect(options: ISshClientOptions): Promise<Client> {
         reject(verifyError);
       } else if (error.level === 'client-authentication') {
         reject(
-          new SshAuthError(
-            `the server refused the key for user ${options.username}`,
-            'pass --user if the container logs in as another user, or check /etc/ssh/authorized_keys on it'
-          )
+          options.noneAuth
+            ? new SshAuthError(
+                `the server refused user ${options.username} without a key`,
+                "remote access logs in as sagemaker-user: leave out --user, or check the space's remote-access setting"
+              )
+            : new SshAuthError(
+                `the server refused the key for user ${options.username}`,
+                'pass --user if the container logs in as another user, or check /etc/ssh/authorized_keys on it'
+              )
         );
       } else {
         reject(

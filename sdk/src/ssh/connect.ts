@@ -1,20 +1,26 @@
 /**
  * Name → SSH: resolve the target, make sure this user's key is on the instance and its host keys are pinned
  * (one Run Command, skipped when this machine already delivered the same key there), start the SSH session in
- * parallel, and verify the host key against the pins during the handshake.
+ * parallel, and verify the host key against the pins during the handshake. A Studio space (and a Studio app of a
+ * space with remote access on and no managed instance) goes through SageMaker remote access instead
+ * (`spaces/connect.ts`).
  */
 import type { Client } from 'ssh2';
 import type { AwsClients } from '../aws/clients.js';
 import { OperationError } from '../errors.js';
-import type { TargetKind } from '../names/index.js';
+import { parseTarget, type TargetKind } from '../names/index.js';
 import {
   resolveTarget,
   type IResolvedTarget,
   type IResolveOptions
 } from '../resolve/index.js';
+import { openSpaceSsh } from '../spaces/connect.js';
+import { resolveConnectTarget } from '../spaces/resolve.js';
+import type { IResolvedSpace } from '../spaces/types.js';
 import type { DataChannelSession } from '../ssm/index.js';
 import { PortDocument, sessionDuplex, startPortSession } from '../ssm/index.js';
 import { sshConnect, SshAuthError } from './client.js';
+import type { SessionEnvironment } from './exec.js';
 import { callerCache, Deliveries } from './deliveries.js';
 import { deliverKey, type IDeliveryResult } from './delivery.js';
 import { ensureIdentity, loadIdentity, type IIdentity } from './keys.js';
@@ -180,9 +186,15 @@ export interface IOpenSshOptions extends IPrepareOptions {
 /** An SSH connection to a target, over its own Session Manager session. */
 export interface ISshConnection {
   client: Client;
-  resolved: IResolvedTarget;
+  /** `via` tells an SSM managed instance (`ssm-instance`) from a space reached through remote access. */
+  resolved: IResolvedTarget | IResolvedSpace;
   session: DataChannelSession;
   user: string;
+  /**
+   * Variables to set for each command and shell (runCommand/runShell's `env`): remote access sets no HOME or USER.
+   * Absent for SSM targets, whose sshd sets them.
+   */
+  environment?: SessionEnvironment;
   close(): Promise<void>;
 }
 
@@ -236,13 +248,16 @@ export async function openMoreSsh(
   count: number,
   options: IOpenSshOptions = {}
 ): Promise<ISshConnection[]> {
+  const { resolved } = first;
   const results = await Promise.allSettled(
     Array.from({ length: count }, () =>
-      openSsh(clients, first.resolved.instance.instanceId, {
-        ...options,
-        user: first.user,
-        resolvedAs: first.resolved
-      })
+      resolved.via === 'remote-access'
+        ? openSpaceSsh(clients, resolved, { ...options, user: first.user })
+        : openSsh(clients, resolved.instance.instanceId, {
+            ...options,
+            user: first.user,
+            resolvedAs: resolved
+          })
     )
   );
   const opened = results.flatMap(result =>
@@ -275,11 +290,49 @@ export async function openSshConnections(
   }
 }
 
-/** Resolves a target and logs in to it over SSH; delivers the key again once if the server refuses it. */
+/** Whether a target may be reached through remote access: a space, or a Studio app named with its space. */
+function mayBeSpace(text: string): boolean {
+  if (/^(mi|i)-/i.test(text.trim())) {
+    return false;
+  }
+  const target = parseTarget(text);
+  return (
+    target.form !== 'instance' &&
+    (target.kind === 'space' ||
+      (target.kind === 'studio' && !!target.owner && !!target.domain))
+  );
+}
+
+/**
+ * Resolves a target and logs in to it over SSH: an SSM managed instance with our key (delivered again once if the
+ * server refuses it), or a space through remote access (see `spaces/connect.ts`).
+ */
 export async function openSsh(
   clients: AwsClients,
   text: string,
   options: IOpenSshOptions = {}
+): Promise<ISshConnection> {
+  if (options.resolvedAs || !mayBeSpace(text)) {
+    return openInstanceSsh(clients, text, options);
+  }
+  const paths = options.paths ?? statePaths();
+  if (options.identityFile) {
+    // as prepareTarget does: a bad --identity is a usage error before any AWS call
+    loadIdentity(options.identityFile);
+  }
+  const resolved = await resolveConnectTarget(clients, text, {
+    callerCache: callerCache(paths.callers),
+    ...options
+  });
+  return resolved.via === 'remote-access'
+    ? openSpaceSsh(clients, resolved, options)
+    : openInstanceSsh(clients, text, { ...options, resolvedAs: resolved });
+}
+
+async function openInstanceSsh(
+  clients: AwsClients,
+  text: string,
+  options: IOpenSshOptions
 ): Promise<ISshConnection> {
   let prepared = await prepareTarget(clients, text, options);
   const kind =

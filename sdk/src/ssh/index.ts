@@ -36,10 +36,13 @@ export {
   type IDeliveryResult
 } from './delivery.js';
 export {
+  exportPrefix,
+  loginShellCommand,
   runCommand,
   runShell,
   type IChannelIo,
-  type ITerminal
+  type ITerminal,
+  type SessionEnvironment
 } from './exec.js';
 export {
   DEFAULT_FORWARDS,

@@ -1,5 +1,5 @@
 /**
- * The `Host *.sagemaker` block of `~/.ssh/config`, so OpenSSH, scp, rsync and VS Code Remote-SSH reach targets by
+ * The `Host *.space.sagemaker` and `Host *.sagemaker` block of `~/.ssh/config`, so OpenSSH, scp, rsync and VS Code Remote-SSH reach targets by
  * name through `sm-ssh proxy`. The block sits between markers and is replaced in place, so writing it twice changes
  * nothing; it goes before the first Host/Match line, since OpenSSH takes the first value it finds (a `Host *` at
  * the top of a user's config would otherwise set User and IdentityFile for our names).
@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { SPACE_HOME, SPACE_USER } from '../spaces/types.js';
 import { writePrivateFile, type IStatePaths } from './paths.js';
 
 export const BEGIN_MARK =
@@ -29,13 +30,30 @@ export function configWord(word: string): string {
     : `"${word.replace(/(["\\$`])/g, '\\$1')}"`;
 }
 
+/**
+ * The block: spaces first (OpenSSH takes the first value of each option, and `*.sagemaker` matches spaces too),
+ * then every other target.
+ */
 export function sshConfigBlock(options: ISshConfigOptions): string {
   const flags = (options.proxyFlags ?? []).map(configWord).join(' ');
   // %n is the name as typed: %h is lower-cased, and tag filters (like SageMaker names) are case-sensitive
+  const proxyCommand = `  ProxyCommand ${options.command} proxy ${flags ? `${flags} ` : ''}%n`;
   return [
     BEGIN_MARK,
+    '# Studio spaces, through SageMaker remote access. Its SSH server has a new host key in every session, so there',
+    '# is nothing to pin or check here: the channel itself, from the SigV4-signed sagemaker:StartSession, is what',
+    '# authenticates the space. Login is sagemaker-user with no key; the server sets neither HOME nor USER.',
+    'Host *.space.sagemaker',
+    proxyCommand,
+    `  User ${SPACE_USER}`,
+    '  StrictHostKeyChecking no',
+    '  UserKnownHostsFile /dev/null',
+    '  LogLevel ERROR',
+    `  SetEnv HOME=${SPACE_HOME} USER=${SPACE_USER}`,
+    '  ServerAliveInterval 15',
+    '',
     'Host *.sagemaker',
-    `  ProxyCommand ${options.command} proxy ${flags ? `${flags} ` : ''}%n`,
+    proxyCommand,
     `  User ${options.user ?? 'root'}`,
     `  IdentityFile ${configWord(options.paths.identity)}`,
     '  IdentitiesOnly yes',

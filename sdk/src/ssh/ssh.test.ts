@@ -263,4 +263,27 @@ describe('ssh config block', () => {
     expect(block).toContain('StrictHostKeyChecking yes');
     expect(block).toContain('IdentityFile /home/me/.config/sm-ssh/id_ed25519');
   });
+
+  it('reaches spaces through remote access first: sagemaker-user, no pins, HOME and USER', () => {
+    const space = block.slice(
+      block.indexOf('Host *.space.sagemaker'),
+      block.indexOf('Host *.sagemaker')
+    );
+    // OpenSSH takes the first value of each option, and *.sagemaker matches spaces too
+    expect(block.indexOf('Host *.space.sagemaker')).toBeGreaterThan(0);
+    expect(block.indexOf('Host *.space.sagemaker')).toBeLessThan(
+      block.indexOf('Host *.sagemaker')
+    );
+    expect(space.split('\n').map(line => line.trim())).toEqual(
+      expect.arrayContaining([
+        'ProxyCommand /usr/bin/node "/opt/my tools/main.js" proxy %n',
+        'User sagemaker-user',
+        'StrictHostKeyChecking no',
+        'UserKnownHostsFile /dev/null',
+        'SetEnv HOME=/home/sagemaker-user USER=sagemaker-user'
+      ])
+    );
+    expect(space).not.toContain('IdentityFile');
+    expect(block).toMatch(/# .*new host key in every session/);
+  });
 });

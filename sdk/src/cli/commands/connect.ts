@@ -73,6 +73,16 @@ function forwardsOf(
   ];
 }
 
+/** The JSON fields saying where a connection went: `via`, and the managed instance or the space ARN. */
+export function whereOf(
+  connection: Pick<ISshConnection, 'resolved'>
+): { via: string; instanceId: string } | { via: string; spaceArn: string } {
+  const { resolved } = connection;
+  return resolved.via === 'remote-access'
+    ? { via: resolved.via, spaceArn: resolved.space.spaceArn }
+    : { via: resolved.via, instanceId: resolved.instance.instanceId };
+}
+
 /** Collects up to MAX_JSON_OUTPUT bytes of a stream. */
 function collector(): { stream: Writable; text(): string } {
   const chunks: Buffer[] = [];
@@ -115,7 +125,8 @@ async function runInteractive(connection: ISshConnection): Promise<number> {
             cols: process.stdout.columns,
             rows: process.stdout.rows
           })
-        )
+        ),
+      connection.environment
     );
   } finally {
     stdin.unpipe(input);
@@ -156,12 +167,14 @@ async function connectAction(
   const interactive = words.length === 0;
   try {
     const { target: parsed } = connection.resolved;
-    const specs = forwardsOf(
-      flags,
-      parsed.form === 'instance' ? undefined : parsed.kind,
-      interactive,
-      ssh
-    );
+    // a Studio app reached through its space's remote access gets the space's forwards (none), not the kernel's
+    const kind =
+      connection.resolved.via === 'remote-access'
+        ? 'space'
+        : parsed.form === 'instance'
+          ? undefined
+          : parsed.kind;
+    const specs = forwardsOf(flags, kind, interactive, ssh);
     const forwards = await ssh.startForwards(
       connection.client,
       specs,
@@ -181,13 +194,16 @@ async function connectAction(
     } else if (output.json) {
       const stdout = collector();
       const stderr = collector();
-      status = await ssh.runCommand(connection.client, command, {
-        stdout: stdout.stream,
-        stderr: stderr.stream
-      });
+      status = await ssh.runCommand(
+        connection.client,
+        command,
+        { stdout: stdout.stream, stderr: stderr.stream },
+        undefined,
+        connection.environment
+      );
       output.result({
         target: connection.resolved.name,
-        instanceId: connection.resolved.instance.instanceId,
+        ...whereOf(connection),
         node: connection.resolved.node,
         user: connection.user,
         command,
@@ -196,11 +212,17 @@ async function connectAction(
         stderr: stderr.text()
       });
     } else {
-      status = await ssh.runCommand(connection.client, command, {
-        stdin: process.stdin.isTTY ? undefined : process.stdin,
-        stdout: process.stdout,
-        stderr: process.stderr
-      });
+      status = await ssh.runCommand(
+        connection.client,
+        command,
+        {
+          stdin: process.stdin.isTTY ? undefined : process.stdin,
+          stdout: process.stdout,
+          stderr: process.stderr
+        },
+        undefined,
+        connection.environment
+      );
     }
     forwards.forEach(forward => forward.close());
     process.exitCode = status;
@@ -223,10 +245,13 @@ function targetCommand(
         .description(description)
         .argument(
           '<target>',
-          'my-job.training.sagemaker, an mi-… id or a SageMaker ARN'
+          'my-job.training.sagemaker, my-space.d-abc123.space.sagemaker, an mi-… id or a SageMaker ARN'
         )
         .argument('[command...]', 'after --: the command to run')
-        .option('--user <user>', 'login user (default root)')
+        .option(
+          '--user <user>',
+          'login user (default root; sagemaker-user on spaces)'
+        )
     )
   );
 }

@@ -10,6 +10,7 @@ import {
   withCommonOptions,
   type ICommonOptions
 } from '../common.js';
+import { whereOf } from './connect.js';
 import {
   prepareOptions,
   withTargetOptions,
@@ -68,7 +69,10 @@ export function registerCopyCommand(program: Command): void {
         )
         .argument('<source>', 'a local path or target:path')
         .argument('<destination>', 'a local path or target:path')
-        .option('--user <user>', 'login user (default root)')
+        .option(
+          '--user <user>',
+          'login user (default root; sagemaker-user on spaces)'
+        )
         .option(
           '--parallel <n>',
           'SSH sessions to split the file over (default: one per 8 MiB, up to 8)'
@@ -150,7 +154,7 @@ export function registerCopyCommand(program: Command): void {
           source: sourceText,
           destination: destinationText,
           target: first.resolved.name,
-          instanceId: first.resolved.instance.instanceId,
+          ...whereOf(first),
           direction,
           localPath: result.localPath,
           remotePath: result.remotePath,

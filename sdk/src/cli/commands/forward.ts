@@ -1,11 +1,15 @@
 /**
  * `sm-ssh forward <mi-id> -L [bind:]local:host:remote …`: local port forwards over SSM, one multiplexed session per
- * remote endpoint, as many local connections as you like over it. Ctrl-C closes everything cleanly.
+ * remote endpoint, as many local connections as you like over it. Ctrl-C closes everything cleanly. A space has no
+ * SSM port documents: its forwards go through one SSH connection over remote access.
  */
 import { Command, Option } from 'commander';
 import { createServer, type Server, type Socket } from 'node:net';
 import { UsageError } from '../../errors.js';
+import type { AwsClients } from '../../aws/clients.js';
+import type { IResolvedSpace } from '../../spaces/types.js';
 import type { DataChannelSession } from '../../ssm/index.js';
+import type { IOutput } from '../output.js';
 import {
   clientsFor,
   outputFor,
@@ -86,17 +90,107 @@ async function listen(spec: IForwardSpec): Promise<Server> {
   return server;
 }
 
+/** Prints the forwards as they listen, the same for SSM sessions and SSH connections. */
+function announce(
+  out: IOutput,
+  listening: Array<{
+    local: string;
+    remote: string;
+    target: string;
+    sessionId: string;
+  }>
+): void {
+  out.result({ forwards: listening });
+  listening.forEach(forward =>
+    out.line(
+      `Forwarding ${forward.local} -> ${forward.target} ${forward.remote} (session ${forward.sessionId})`
+    )
+  );
+  out.line('Press Ctrl-C to stop.');
+}
+
+function interrupted(): Promise<string> {
+  return new Promise<string>(resolve => {
+    process.once('SIGINT', () => resolve('interrupted'));
+    process.once('SIGTERM', () => resolve('terminated'));
+  });
+}
+
+/**
+ * A space: remote access carries only its SSH server, and no SSM port document runs there, so each local port goes
+ * through one SSH connection as a direct-tcpip channel to the space's loopback (or a host it reaches).
+ */
+async function forwardSpace(
+  clients: AwsClients,
+  resolved: IResolvedSpace,
+  specs: IForwardSpec[],
+  out: IOutput,
+  onProgress?: (text: string) => void
+): Promise<void> {
+  const { openSpaceSsh } = await import('../../spaces/connect.js');
+  const { startForwards } = await import('../../ssh/index.js');
+  const connection = await openSpaceSsh(clients, resolved, { onProgress });
+  let failure: Error | undefined;
+  const forwards = await startForwards(
+    connection.client,
+    specs.map(spec => ({
+      direction: 'L' as const,
+      bindHost: spec.bind,
+      bindPort: spec.localPort,
+      host: spec.host,
+      hostPort: spec.remotePort
+    })),
+    (spec, error) =>
+      (failure ??= new UsageError(
+        `cannot listen on ${spec.bindHost}:${spec.bindPort}: ${error.message}`,
+        'choose another local port (0 picks a free one)'
+      ))
+  );
+  const shutdown = async () => {
+    forwards.forEach(forward => forward.close());
+    await connection.close();
+  };
+  if (failure) {
+    await shutdown();
+    throw failure;
+  }
+  announce(
+    out,
+    forwards.map(({ spec }) => ({
+      local: `${spec.bindHost}:${spec.bindPort}`,
+      remote: `${spec.host}:${spec.hostPort}`,
+      target: resolved.name,
+      sessionId: connection.session.sessionId
+    }))
+  );
+  const reason = await Promise.race([
+    interrupted(),
+    new Promise<string>(resolve =>
+      connection.client.once('close', () =>
+        resolve('session ended: the SSH connection closed')
+      )
+    )
+  ]);
+  await shutdown();
+  if (reason.startsWith('session ended')) {
+    process.stderr.write(`sm-ssh forward: ${reason}\n`);
+    process.exitCode = 1;
+  } else if (!out.json) {
+    process.stderr.write('sm-ssh forward: closed\n');
+  }
+}
+
 export function registerForwardCommand(program: Command): void {
   withTargetOptions(
     withCommonOptions(
       program
         .command('forward')
         .description(
-          'forward local ports to ports of (or reachable from) a target over SSM, without SSH'
+          'forward local ports to ports of (or reachable from) a target over SSM, without SSH (spaces: through SSH over remote access)'
         )
         .argument(
           '<target>',
-          'my-job.training.sagemaker, an mi-… id or a SageMaker ARN'
+          'my-job.training.sagemaker, my-space.d-abc123.space.sagemaker, an mi-… id or a SageMaker ARN'
         )
         .addOption(
           new Option(
@@ -125,14 +219,20 @@ export function registerForwardCommand(program: Command): void {
       const clients = await clientsFor(flags);
       if (!byId) {
         // SSM's port documents need no SSH key: resolving the name is all
-        const { resolveTarget } = await import('../../resolve/index.js');
+        const { resolveConnectTarget } =
+          await import('../../spaces/resolve.js');
         const options = prepareOptions(flags, 'sm-ssh forward');
+        let resolved;
         try {
-          target = (await resolveTarget(clients, target, options)).instance
-            .instanceId;
+          resolved = await resolveConnectTarget(clients, target, options);
         } finally {
           options.stop();
         }
+        if (resolved.via === 'remote-access') {
+          await forwardSpace(clients, resolved, specs, out, options.onProgress);
+          return;
+        }
+        target = resolved.instance.instanceId;
       }
       const forwards: IForward[] = [];
       const shutdown = async () => {
@@ -187,18 +287,9 @@ export function registerForwardCommand(program: Command): void {
         target,
         sessionId: session.sessionId
       }));
-      out.result({ forwards: listening });
-      listening.forEach(forward =>
-        out.line(
-          `Forwarding ${forward.local} -> ${forward.target} ${forward.remote} (session ${forward.sessionId})`
-        )
-      );
-      out.line('Press Ctrl-C to stop.');
+      announce(out, listening);
       const reason = await Promise.race([
-        new Promise<string>(resolve => {
-          process.once('SIGINT', () => resolve('interrupted'));
-          process.once('SIGTERM', () => resolve('terminated'));
-        }),
+        interrupted(),
         ...forwards.map(
           ({ session }) =>
             new Promise<string>(resolve =>

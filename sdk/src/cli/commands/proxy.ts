@@ -1,6 +1,7 @@
 /**
  * `sm-ssh proxy <mi-id> [--port 22]`: a Session Manager SSH session on stdin/stdout, for OpenSSH's ProxyCommand.
  * stdout carries only the remote port's bytes (ssh reads the server banner from it); diagnostics go to stderr.
+ * A space (`<space>.<domain>.space.sagemaker`) gets its raw remote-access stream instead.
  */
 import type { Command } from 'commander';
 import { fstatSync } from 'node:fs';
@@ -8,6 +9,9 @@ import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { UsageError } from '../../errors.js';
 import type { AwsClients } from '../../aws/clients.js';
+import type { IResolvedTarget } from '../../resolve/index.js';
+import type { IResolvedSpace } from '../../spaces/types.js';
+import type { DataChannelSession } from '../../ssm/index.js';
 import {
   clientsFor,
   withCommonOptions,
@@ -48,12 +52,16 @@ function remoteOutput(): Writable {
 async function instanceForName(
   clients: AwsClients,
   text: string,
-  flags: ITargetFlags
+  flags: ITargetFlags,
+  resolvedAs?: IResolvedTarget
 ): Promise<string> {
   const { prepareTarget } = await import('../../ssh/index.js');
   const options = prepareOptions(flags, 'sm-ssh proxy');
   try {
-    const prepared = await prepareTarget(clients, text, options);
+    const prepared = await prepareTarget(clients, text, {
+      ...options,
+      resolvedAs
+    });
     await prepared.ready;
     const instanceId = prepared.resolved.instance.instanceId;
     prepared.knownHosts.alias(text, instanceId);
@@ -61,6 +69,122 @@ async function instanceForName(
     return instanceId;
   } finally {
     options.stop();
+  }
+}
+
+/** Remote access carries the space's SSH server only. */
+function spacePort(name: string, port: number): void {
+  if (port !== 22) {
+    throw new UsageError(
+      `remote access reaches the SSH server of ${name} only, not port ${port}`,
+      `forward other ports through SSH: sm-ssh forward ${name} -L ${port}:localhost:${port}`
+    );
+  }
+}
+
+/**
+ * How a space (or a Studio app named with its space) is reached, resolved before any session so that its problems
+ * (remote access off, no app) are said first; undefined for the other targets, which SSM's path resolves.
+ */
+async function resolveSpaceLike(
+  clients: AwsClients,
+  text: string,
+  flags: ITargetFlags
+): Promise<IResolvedSpace | IResolvedTarget | undefined> {
+  const { resolveConnectTarget } = await import('../../spaces/resolve.js');
+  const { parseTarget } = await import('../../names/index.js');
+  const target = parseTarget(text);
+  if (
+    target.form === 'instance' ||
+    !(target.kind === 'space' || (target.kind === 'studio' && target.owner))
+  ) {
+    return undefined;
+  }
+  const { callerCache, statePaths } = await import('../../ssh/index.js');
+  const options = prepareOptions(flags, 'sm-ssh proxy');
+  try {
+    return await resolveConnectTarget(clients, text, {
+      callerCache: callerCache((options.paths ?? statePaths()).callers),
+      ...options
+    });
+  } finally {
+    options.stop();
+  }
+}
+
+/**
+ * The raw remote-access stream of a space on stdin/stdout. ssh's own identification waits on stdin until the
+ * space's server has said its banner, as AWS's client waits before handing the stream to SSH.
+ */
+async function relaySpace(
+  clients: AwsClients,
+  space: IResolvedSpace,
+  log: (text: string) => void
+): Promise<void> {
+  const { startSpaceSession } = await import('../../spaces/session.js');
+  const { waitForBanner } = await import('../../spaces/banner.js');
+  const { sessionDuplex } = await import('../../ssm/index.js');
+  const session = await startSpaceSession(clients, space.space, {
+    onProgress: log
+  });
+  const stream = sessionDuplex(session);
+  try {
+    log(`server ${await waitForBanner(stream, space.name)}`);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  log(
+    'the host key is new in every remote-access session and not pinned: the trust anchor is the SigV4-authenticated channel from sagemaker:StartSession'
+  );
+  const output = remoteOutput();
+  output.on('error', () => void session.close('the local side closed'));
+  stream.on('error', () => undefined);
+  stream.pipe(output, { end: false });
+  process.stdin.pipe(stream);
+  await untilEnded(session, output, log);
+}
+
+/** Waits for the session's end (a signal from ssh ends it here), flushes stdout and sets the exit status. */
+async function untilEnded(
+  session: DataChannelSession,
+  output: Writable,
+  log: (text: string) => void
+): Promise<void> {
+  const ended = new Promise<string>(resolve => session.once('close', resolve));
+  // ssh sends SIGHUP to its ProxyCommand when it is done: end the session at AWS too instead of leaving it
+  // to time out, and exit normally (which also lets --cpu-prof write its profile).
+  let signaled = false;
+  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      signaled = true;
+      void session.close('the local side closed');
+    });
+  }
+  const reason = await ended;
+  const stats = session.stats;
+  log(
+    `session ended: ${reason} (received ${stats.delivered} messages, ${stats.duplicates} duplicates; sent ${stats.sent}, resent ${stats.resent})`
+  );
+  process.stdin.destroy();
+  if (signaled) {
+    output.destroy();
+  } else {
+    // what the port said last must reach ssh before we exit (unless nobody reads any more)
+    await new Promise<void>(resolve => {
+      output.once('error', () => resolve());
+      output.end(resolve);
+    });
+  }
+  const normal = [
+    'port closed',
+    'the local side closed',
+    'closed by the client'
+  ];
+  // once we asked the session to end, however it ended (the agent's channel_closed may win) is normal
+  if (!session.endedByClient && !normal.includes(reason)) {
+    process.stderr.write(`sm-ssh proxy: the session ended: ${reason}\n`);
+    process.exitCode = 1;
   }
 }
 
@@ -74,7 +198,7 @@ export function registerProxyCommand(program: Command): void {
         )
         .argument(
           '<target>',
-          'my-job.training.sagemaker (delivers the key, pins host keys), or an mi-… id (bytes only)'
+          'my-job.training.sagemaker (delivers the key, pins host keys), a space (remote access), or an mi-… id (bytes only)'
         )
         .option('--port <port>', 'remote port', '22')
     )
@@ -90,20 +214,29 @@ export function registerProxyCommand(program: Command): void {
       if (byId) {
         assertInstanceId(target);
       } else {
-        parseTarget(target);
+        const parsed = parseTarget(target);
+        if (parsed.form !== 'instance' && parsed.kind === 'space') {
+          spacePort(target, parsePort(flags.port));
+        }
       }
       const port = parsePort(flags.port);
       const clients = await clientsFor(flags);
+      const log = (text: string) =>
+        flags.verbose && process.stderr.write(`sm-ssh proxy: ${text}\n`);
       if (!byId) {
-        target = await instanceForName(clients, target, flags);
+        const resolved = await resolveSpaceLike(clients, target, flags);
+        if (resolved?.via === 'remote-access') {
+          spacePort(resolved.name, port);
+          await relaySpace(clients, resolved, log);
+          return;
+        }
+        target = await instanceForName(clients, target, flags, resolved);
       }
       const session = await startPortSession(clients, {
         target,
         document: PortDocument.Ssh,
         parameters: { portNumber: String(port) }
       });
-      const log = (text: string) =>
-        flags.verbose && process.stderr.write(`sm-ssh proxy: ${text}\n`);
       log(
         `session ${session.sessionId} to ${target}:${port} (agent ${session.agentVersion})`
       );
@@ -119,9 +252,6 @@ export function registerProxyCommand(program: Command): void {
           output.once('drain', () => session.resumeDelivery());
         }
       });
-      const ended = new Promise<string>(resolve =>
-        session.once('close', resolve)
-      );
       process.stdin.on('data', (chunk: Buffer) => {
         process.stdin.pause();
         session.write(chunk).then(
@@ -132,40 +262,7 @@ export function registerProxyCommand(program: Command): void {
       process.stdin.once('end', () => {
         void session.flush().then(() => session.close('the local side closed'));
       });
-      // ssh sends SIGHUP to its ProxyCommand when it is done: end the session at AWS too instead of leaving it
-      // to time out, and exit normally (which also lets --cpu-prof write its profile).
-      let signaled = false;
-      for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          signaled = true;
-          void session.close('the local side closed');
-        });
-      }
-      const reason = await ended;
-      const stats = session.stats;
-      log(
-        `session ended: ${reason} (received ${stats.delivered} messages, ${stats.duplicates} duplicates; sent ${stats.sent}, resent ${stats.resent})`
-      );
-      process.stdin.destroy();
-      if (signaled) {
-        output.destroy();
-      } else {
-        // what the port said last must reach ssh before we exit (unless nobody reads any more)
-        await new Promise<void>(resolve => {
-          output.once('error', () => resolve());
-          output.end(resolve);
-        });
-      }
-      const normal = [
-        'port closed',
-        'the local side closed',
-        'closed by the client'
-      ];
-      // once we asked the session to end, however it ended (the agent's channel_closed may win) is normal
-      if (!session.endedByClient && !normal.includes(reason)) {
-        process.stderr.write(`sm-ssh proxy: the session ended: ${reason}\n`);
-        process.exitCode = 1;
-      }
+      await untilEnded(session, output, log);
     }
   );
 }

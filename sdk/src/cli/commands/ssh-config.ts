@@ -1,5 +1,5 @@
 /**
- * `sm-ssh ssh-config [--write]`: the `Host *.sagemaker` block that lets OpenSSH, scp, rsync and VS Code
+ * `sm-ssh ssh-config [--write]`: the `Host *.space.sagemaker` and `Host *.sagemaker` block that lets OpenSSH, scp, rsync and VS Code
  * Remote-SSH reach targets by name; printed, or written into ~/.ssh/config (idempotently).
  */
 import type { Command } from 'commander';
@@ -22,14 +22,17 @@ export function registerSshConfigCommand(program: Command): void {
     program
       .command('ssh-config')
       .description(
-        'print (or --write into ~/.ssh/config) the Host *.sagemaker block for ssh, scp, rsync and VS Code'
+        'print (or --write into ~/.ssh/config) the Host *.space.sagemaker and *.sagemaker block for ssh, scp, rsync and VS Code'
       )
       .option(
         '--write',
         'put the block into the ssh config file (replacing an earlier one)'
       )
       .option('--config <file>', 'the ssh config file (default ~/.ssh/config)')
-      .option('--user <user>', 'login user (default root)')
+      .option(
+        '--user <user>',
+        'login user (default root; spaces always sagemaker-user)'
+      )
       .option(
         '--config-dir <dir>',
         'where sm-ssh keeps its key and pinned host keys (default ~/.config/sm-ssh)'
@@ -67,7 +70,7 @@ export function registerSshConfigCommand(program: Command): void {
     }
     output.line(
       changed
-        ? `wrote the Host *.sagemaker block into ${file}; try: ssh <name>.training.sagemaker`
+        ? `wrote the Host *.space.sagemaker and *.sagemaker block into ${file}; try: ssh <name>.training.sagemaker or ssh <space>.<domain-id>.space.sagemaker`
         : `${file} already has this block`
     );
   });
