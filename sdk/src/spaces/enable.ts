@@ -5,6 +5,7 @@
  * an app type remote access does not serve, an instance under 8 GiB — costs no change to the space.
  */
 import type {
+  AppInstanceType,
   AppType,
   DescribeSpaceCommandOutput,
   ResourceSpec
@@ -232,7 +233,9 @@ function reusableSpec(
   instanceType: string | undefined
 ): ResourceSpec | undefined {
   const kept: ResourceSpec = {
-    InstanceType: instanceType ?? spec?.InstanceType,
+    // a type SageMaker does not know is its ValidationException to tell, not ours
+    InstanceType:
+      (instanceType as AppInstanceType | undefined) ?? spec?.InstanceType,
     SageMakerImageArn: spec?.SageMakerImageArn,
     SageMakerImageVersionArn: spec?.SageMakerImageVersionArn,
     SageMakerImageVersionAlias: spec?.SageMakerImageVersionAlias,
