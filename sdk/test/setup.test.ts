@@ -600,6 +600,300 @@ describe('policies of other shapes', () => {
   });
 });
 
+describe('sm-ssh setup --remote-access (Studio spaces)', () => {
+  const PROFILE = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:user-profile/d-abcdefgh1234/alice`;
+  const REMOTE_IDS = [
+    'remote-access.start-session',
+    'remote-access.list-spaces',
+    'remote-access.describe-spaces'
+  ];
+
+  function remoteStatuses(report: IReport): Record<string, string> {
+    return Object.fromEntries(
+      report.items
+        .filter(item => item.group === 'remote-access')
+        .map(item => [item.id, item.status])
+    );
+  }
+
+  it('print --remote-access shows both policies, their Sids and the note', async () => {
+    const role = `arn:aws:iam::${ACCOUNT}:role/DataScientist`;
+    const json = await cli(
+      'setup',
+      'print',
+      '--sagemaker-role-arn',
+      role,
+      '--remote-access',
+      '--space-owner-profile',
+      PROFILE,
+      '--json'
+    );
+    expect(json.code).toBe(0);
+    const documents = JSON.parse(json.stdout) as Record<
+      string,
+      { Statement: Array<{ Sid: string; Resource: unknown }> }
+    >;
+    expect(documents.remoteAccessPolicy.Statement.map(s => s.Sid)).toEqual([
+      'SSHRemoteAccessStartSession',
+      'SSHRemoteAccessListSpaces',
+      'SSHRemoteAccessDescribeSpaces'
+    ]);
+    expect(documents.remoteAccessPolicy.Statement[0].Resource).toBe(
+      `arn:aws:sagemaker:us-east-1:${ACCOUNT}:space/d-abcdefgh1234/*`
+    );
+    expect(
+      documents.remoteAccessEnablePolicy.Statement.map(s => s.Sid)
+    ).toEqual([
+      'SSHRemoteAccessEnableOnSpace',
+      'SSHRemoteAccessRestartSpaceApp'
+    ]);
+    const human = await cli(
+      'setup',
+      'print',
+      '--sagemaker-role-arn',
+      role,
+      '--remote-access'
+    );
+    expect(human.stdout).toContain(
+      '# SSHSageMakerRemoteAccessPolicy (inline policy of the user role'
+    );
+    expect(human.stdout).toContain('"Sid": "SSHRemoteAccessStartSession"');
+    expect(human.stdout).toContain(
+      '"sagemaker:ResourceTag/sagemaker:user-profile-arn": "arn:aws:sagemaker:*:123456789012:user-profile/${sagemaker:DomainId}/${sagemaker:UserProfileName}"'
+    );
+    expect(human.stdout).toMatch(/^# note: AWS's Studio form/m);
+    const plain = await cli('setup', 'print', '--sagemaker-role-arn', role);
+    expect(plain.stdout).not.toContain('RemoteAccess');
+  });
+
+  describe('a laptop user role (--space-owner-profile)', () => {
+    let roles: IRoles;
+    let original: Awaited<ReturnType<typeof snapshot>>;
+    const args = (): string[] => [
+      '--user-role',
+      roles.user,
+      '--remote-access',
+      '--space-owner-profile',
+      PROFILE
+    ];
+
+    beforeAll(async () => {
+      roles = await createRoles();
+      original = await snapshot(roles.userName);
+    });
+
+    it('check names the missing statements with their fix, and the enable ones as warnings', async () => {
+      const { code, report } = await check(...args());
+      expect(code).toBe(1);
+      expect(remoteStatuses(report)).toEqual({
+        'remote-access.start-session': 'MISSING',
+        'remote-access.list-spaces': 'MISSING',
+        'remote-access.describe-spaces': 'MISSING',
+        'remote-access.others-spaces': 'OK',
+        'remote-access.update-space': 'WARNING',
+        'remote-access.restart-app': 'WARNING'
+      });
+      const start = report.items.find(
+        item => item.id === 'remote-access.start-session'
+      );
+      expect(start?.fix?.policyName).toBe('SSHSageMakerRemoteAccessPolicy');
+      expect(start?.reasons[0]).toContain(
+        `sagemaker:StartSession on arn:aws:sagemaker:us-east-1:${ACCOUNT}:space/d-abcdefgh1234/sm-ssh-probe-space is implicitly denied`
+      );
+      const human = await cli('setup', 'check', ...args());
+      expect(human.code).toBe(1);
+      expect(human.stdout).toMatch(
+        /MISSING +start remote-access sessions on the caller's own spaces/
+      );
+      expect(human.stdout).toMatch(
+        /WARNING +turn remote access on for the caller's own spaces/
+      );
+      expect(human.stdout).toContain(
+        'fix: add to SSHSageMakerRemoteAccessEnablePolicy:'
+      );
+      expect(human.stdout).toContain('"sagemaker:RemoteAccess"');
+    });
+
+    it('apply --remote-access makes check pass; a second apply changes nothing', async () => {
+      const first = await cli('setup', 'apply', ...args());
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain(
+        `put inline policy SSHSageMakerRemoteAccessPolicy on ${roles.userName}`
+      );
+      expect(first.stdout).not.toContain(
+        'SSHSageMakerRemoteAccessEnablePolicy'
+      );
+      const { code, report } = await check(...args());
+      expect(code).toBe(0);
+      for (const id of REMOTE_IDS) {
+        expect([id, statusOf(report, id)]).toEqual([id, 'OK']);
+      }
+      expect(statusOf(report, 'remote-access.others-spaces')).toBe('OK');
+      expect(statusOf(report, 'remote-access.update-space')).toBe('WARNING');
+      const second = await cli('setup', 'apply', ...args(), '--json');
+      expect(second.code).toBe(0);
+      expect(JSON.parse(second.stdout).changes).toEqual([]);
+      const withoutFlag = await check('--user-role', roles.user);
+      expect(withoutFlag.code).toBe(0);
+      expect(remoteStatuses(withoutFlag.report)).toEqual({});
+    });
+
+    it('apply --allow-enable adds the enable policy; remove takes both out', async () => {
+      const result = await cli('setup', 'apply', ...args(), '--allow-enable');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(
+        `put inline policy SSHSageMakerRemoteAccessEnablePolicy on ${roles.userName}`
+      );
+      const { report } = await check(...args());
+      expect(Object.values(remoteStatuses(report))).toEqual(
+        Array(6).fill('OK')
+      );
+      expect((await snapshot(roles.userName)).policies.sort()).toEqual([
+        'SSHSageMakerClientPolicy',
+        'SSHSageMakerRemoteAccessEnablePolicy',
+        'SSHSageMakerRemoteAccessPolicy'
+      ]);
+      const again = await cli(
+        'setup',
+        'apply',
+        ...args(),
+        '--allow-enable',
+        '--json'
+      );
+      expect(JSON.parse(again.stdout).changes).toEqual([]);
+      await cli('setup', 'remove', '--user-role', roles.user);
+      expect(await snapshot(roles.userName)).toEqual(original);
+    });
+  });
+
+  it("the Studio case: AWS's variable form on the execution role", async () => {
+    const roles = await createRoles();
+    const studio = [
+      '--sagemaker-role',
+      roles.sagemaker,
+      '--studio',
+      '--remote-access'
+    ];
+    const before = await check(...studio);
+    expect(before.code).toBe(1);
+    expect(statusOf(before.report, 'remote-access.start-session')).toBe(
+      'MISSING'
+    );
+    expect((await cli('setup', 'apply', ...studio)).code).toBe(0);
+    const { code, report } = await check(...studio);
+    expect(code).toBe(0);
+    for (const id of REMOTE_IDS) {
+      expect([id, statusOf(report, id, roles.sagemaker)]).toEqual([id, 'OK']);
+    }
+    expect((await snapshot(roles.sagemakerName)).policies.sort()).toEqual([
+      'SSHSageMakerClientPolicy',
+      'SSHSageMakerRemoteAccessPolicy',
+      'SSHSageMakerServerPolicy'
+    ]);
+    // The same statements do not reach a laptop caller: its requests carry no sagemaker:DomainId.
+    const laptop = await check(
+      '--user-role',
+      roles.sagemaker,
+      '--remote-access',
+      '--space-owner-profile',
+      PROFILE
+    );
+    expect(statusOf(laptop.report, 'remote-access.start-session')).toBe(
+      'MISSING'
+    );
+  });
+
+  it("condition and resource are evaluated: an unconditioned StartSession warns, another domain's spaces are MISSING", async () => {
+    const roles = await createRoles();
+    await cli('setup', 'apply', '--user-role', roles.user);
+    const put = async (resource: string) =>
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roles.userName,
+          PolicyName: 'Spaces',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: [
+                  'sagemaker:ListSpaces',
+                  'sagemaker:ListApps',
+                  'sagemaker:DescribeSpace',
+                  'sagemaker:DescribeApp'
+                ],
+                Resource: '*'
+              },
+              {
+                Effect: 'Allow',
+                Action: 'sagemaker:StartSession',
+                Resource: resource
+              }
+            ]
+          })
+        })
+      );
+    const args = [
+      '--user-role',
+      roles.user,
+      '--remote-access',
+      '--space-owner-profile',
+      PROFILE
+    ];
+    await put(`arn:aws:sagemaker:*:${ACCOUNT}:space/*`);
+    const broad = await check(...args);
+    expect(broad.code).toBe(0);
+    expect(statusOf(broad.report, 'remote-access.start-session')).toBe('OK');
+    expect(statusOf(broad.report, 'remote-access.others-spaces')).toBe(
+      'WARNING'
+    );
+    await put(`arn:aws:sagemaker:*:${ACCOUNT}:space/d-other/*`);
+    const other = await check(...args);
+    expect(other.code).toBe(1);
+    expect(statusOf(other.report, 'remote-access.start-session')).toBe(
+      'MISSING'
+    );
+    expect(statusOf(other.report, 'remote-access.others-spaces')).toBe('OK');
+  });
+
+  it.each([
+    [
+      ['--user-role', `arn:aws:iam::${ACCOUNT}:role/R`, '--remote-access'],
+      /outside Studio needs the user profile/
+    ],
+    [
+      [
+        '--user-role',
+        `arn:aws:iam::${ACCOUNT}:role/R`,
+        '--space-owner-profile',
+        PROFILE
+      ],
+      /--space-owner-profile only means something with --remote-access/
+    ],
+    [
+      [
+        '--user-role',
+        `arn:aws:iam::${ACCOUNT}:role/R`,
+        '--remote-access',
+        '--space-owner-profile',
+        'arn:aws:sagemaker:us-east-1:123456789012:space/d-abcdefgh1234/s'
+      ],
+      /is not a SageMaker user profile ARN/
+    ]
+  ])('refuses %j with a one-line UsageError', async (args, message) => {
+    const roles = await createRoles();
+    const result = await cli(
+      'setup',
+      'check',
+      ...args.map(arg => arg.replace(':role/R', `:role/${roles.userName}`))
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('whose role is checked', () => {
   it("without role arguments checks the caller's own assumed role as the client", async () => {
     const roles = await createRoles();

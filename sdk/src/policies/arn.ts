@@ -112,3 +112,47 @@ export function roleArnOfAssumedRole(callerArn: string): string | undefined {
   const roleName = parsed.resource.split('/')[1];
   return `arn:${parsed.partition}:iam::${parsed.account}:role/${roleName}`;
 }
+
+/** A SageMaker user profile ARN (`arn:<partition>:sagemaker:<region>:<account>:user-profile/<domain-id>/<name>`). */
+export interface IUserProfileArn {
+  arn: string;
+  partition: Partition;
+  region: string;
+  account: string;
+  domainId: string;
+  profileName: string;
+}
+
+/** Parses a SageMaker user profile ARN; `option` names the flag in the error. */
+export function parseUserProfileArn(
+  text: string,
+  option = 'user profile ARN'
+): IUserProfileArn {
+  const hint =
+    'pass a user profile ARN such as arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-abcdefgh1234/alice (aws sagemaker describe-user-profile shows it)';
+  const parsed = parseArn(text);
+  const match =
+    /^user-profile\/(d-[a-z0-9]+)\/([a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})$/.exec(
+      parsed?.resource ?? ''
+    );
+  if (
+    !parsed ||
+    parsed.service !== 'sagemaker' ||
+    parsed.region === '' ||
+    !/^\d{12}$/.test(parsed.account) ||
+    !match
+  ) {
+    throw new UsageError(
+      `${option} "${text}" is not a SageMaker user profile ARN`,
+      hint
+    );
+  }
+  return {
+    arn: text,
+    partition: assertPartition(parsed.partition),
+    region: parsed.region,
+    account: parsed.account,
+    domainId: match[1],
+    profileName: match[2]
+  };
+}

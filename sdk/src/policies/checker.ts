@@ -6,7 +6,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../aws/clients.js';
 import { describeAwsError } from '../aws/errors.js';
 import { UsageError } from '../errors.js';
-import { roleArnOfAssumedRole } from './arn.js';
+import { parseUserProfileArn, roleArnOfAssumedRole } from './arn.js';
 import {
   chooseDecider,
   type EvaluatorChoice,
@@ -16,8 +16,10 @@ import type { IDecision } from './evaluator/index.js';
 import { readRole, type ILiveRole } from './live-role.js';
 import {
   clientRequirements,
+  remoteAccessRequirements,
   serverRequirements,
   type IPermissionProbe,
+  type IRemoteAccessScope,
   type IRequirement,
   type RequirementGroup
 } from './requirements.js';
@@ -51,6 +53,10 @@ export interface ISetupTargets {
   studio?: boolean;
   /** Regions whose activation tier is checked; defaults to the client's region. */
   regions?: string[];
+  /** Also the user role's permissions for SageMaker remote access to Studio spaces. */
+  remoteAccess?: boolean;
+  /** With `remoteAccess`: the user profile (ARN) whose spaces the user role may reach from outside Studio. */
+  spaceOwnerProfile?: string;
 }
 
 export interface ICheckOptions extends ISetupTargets {
@@ -76,6 +82,8 @@ export interface IResolvedTargets {
   regions: string[];
   account: string;
   partition: string;
+  /** Set when the remote-access requirements are checked too. */
+  remoteAccess?: IRemoteAccessScope;
 }
 
 async function callerRoleArn(clients: AwsClients): Promise<string> {
@@ -135,8 +143,50 @@ export async function resolveTargets(
     userRole,
     regions: targets.regions?.length ? targets.regions : [clients.region],
     account: any.account,
-    partition: any.partition
+    partition: any.partition,
+    remoteAccess: remoteAccessScope(targets, userRole, any.account)
   };
+}
+
+/** Who calls StartSession for `--remote-access`, refusing the combinations whose check would mean nothing. */
+function remoteAccessScope(
+  targets: ISetupTargets,
+  userRole: ILiveRole | undefined,
+  account: string
+): IRemoteAccessScope | undefined {
+  const profile = targets.spaceOwnerProfile;
+  if (!targets.remoteAccess) {
+    if (profile !== undefined) {
+      throw new UsageError(
+        '--space-owner-profile only means something with --remote-access',
+        'add --remote-access, or drop --space-owner-profile'
+      );
+    }
+    return undefined;
+  }
+  if (!userRole) {
+    throw new UsageError(
+      '--remote-access is about the role users connect with, and no user role was given',
+      'pass --user-role ARN, or --studio for an execution role that is both'
+    );
+  }
+  const studio = targets.studio ?? false;
+  if (profile === undefined && !studio) {
+    throw new UsageError(
+      "--remote-access for a user role outside Studio needs the user profile whose spaces it may reach: AWS's condition uses ${sagemaker:DomainId} and ${sagemaker:UserProfileName}, which only requests from Studio carry",
+      'pass --space-owner-profile arn:aws:sagemaker:<region>:<account>:user-profile/<domain-id>/<name>, or --studio for a Studio execution role'
+    );
+  }
+  if (profile !== undefined) {
+    const parsed = parseUserProfileArn(profile, '--space-owner-profile');
+    if (parsed.account !== account) {
+      throw new UsageError(
+        `--space-owner-profile is in account ${parsed.account}, the roles in ${account}`,
+        "pass a user profile of the roles' account"
+      );
+    }
+  }
+  return { spaceOwnerProfile: profile, studio };
 }
 
 function describeProbe(probe: IPermissionProbe): string {
@@ -266,6 +316,13 @@ export function requirementsOf(
         requirement
       }))
     );
+    if (targets.remoteAccess) {
+      list.push(
+        ...remoteAccessRequirements(role, scope, targets.remoteAccess).map(
+          requirement => ({ role, requirement })
+        )
+      );
+    }
   }
   return list;
 }

@@ -3,10 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import {
   clientPolicy,
+  remoteAccessDocuments,
   serverPolicy,
   setupDocuments,
+  spaceStartSessionStatement,
   trustPolicy
 } from './documents.js';
+import { statementsOf } from './types.js';
 
 const GUIDE = fileURLToPath(
   new URL(
@@ -105,5 +108,117 @@ describe('the documents of the setup guide', () => {
   ])('refuses %s with a UsageError', (_what, options, message) => {
     expect(() => setupDocuments(options)).toThrow(UsageError);
     expect(() => setupDocuments(options)).toThrow(message);
+  });
+});
+
+describe('the remote-access documents', () => {
+  const PROFILE =
+    'arn:aws:sagemaker:eu-west-1:111122223333:user-profile/d-abcdefgh1234/alice';
+
+  it("is AWS's documented StartSession statement in the Studio form, partition and account filled in", () => {
+    // AWS's "Set up remote access", method 1 (deep link), has arn:*:sagemaker:*:*: where this fills both in.
+    expect(spaceStartSessionStatement({ account: '111122223333' })).toEqual({
+      Sid: 'SSHRemoteAccessStartSession',
+      Effect: 'Allow',
+      Action: 'sagemaker:StartSession',
+      Resource:
+        'arn:aws:sagemaker:*:111122223333:space/${sagemaker:DomainId}/*',
+      Condition: {
+        ArnLike: {
+          'sagemaker:ResourceTag/sagemaker:user-profile-arn':
+            'arn:aws:sagemaker:*:111122223333:user-profile/${sagemaker:DomainId}/${sagemaker:UserProfileName}'
+        }
+      }
+    });
+  });
+
+  it('has one Sid per statement, the enable statements in a policy of their own', () => {
+    const { remoteAccessPolicy: policy, remoteAccessEnablePolicy: enable } =
+      remoteAccessDocuments({ account: '111122223333' });
+    expect(statementsOf(policy).map(statement => statement.Sid)).toEqual([
+      'SSHRemoteAccessStartSession',
+      'SSHRemoteAccessListSpaces',
+      'SSHRemoteAccessDescribeSpaces'
+    ]);
+    expect(statementsOf(policy)[1]).toEqual({
+      Sid: 'SSHRemoteAccessListSpaces',
+      Effect: 'Allow',
+      Action: ['sagemaker:ListSpaces', 'sagemaker:ListApps'],
+      Resource: '*'
+    });
+    expect(statementsOf(enable).map(statement => statement.Sid)).toEqual([
+      'SSHRemoteAccessEnableOnSpace',
+      'SSHRemoteAccessRestartSpaceApp'
+    ]);
+    expect(JSON.stringify(policy)).not.toMatch(
+      /UpdateSpace|CreateApp|DeleteApp/
+    );
+    expect(statementsOf(enable)[0].Condition).toEqual({
+      ArnLike: {
+        'sagemaker:ResourceTag/sagemaker:user-profile-arn':
+          'arn:aws:sagemaker:*:111122223333:user-profile/${sagemaker:DomainId}/${sagemaker:UserProfileName}'
+      },
+      StringEquals: { 'sagemaker:RemoteAccess': 'ENABLED' }
+    });
+  });
+
+  it('writes the domain and the profile out with --space-owner-profile, for a laptop user', () => {
+    const documents = remoteAccessDocuments({
+      account: '111122223333',
+      spaceOwnerProfile: PROFILE
+    });
+    const text = JSON.stringify(documents.remoteAccessPolicy);
+    expect(text).not.toContain('${');
+    expect(statementsOf(documents.remoteAccessPolicy)[0]).toEqual({
+      Sid: 'SSHRemoteAccessStartSession',
+      Effect: 'Allow',
+      Action: 'sagemaker:StartSession',
+      Resource:
+        'arn:aws:sagemaker:eu-west-1:111122223333:space/d-abcdefgh1234/*',
+      Condition: {
+        ArnLike: {
+          'sagemaker:ResourceTag/sagemaker:user-profile-arn': PROFILE
+        }
+      }
+    });
+    expect(statementsOf(documents.remoteAccessEnablePolicy)[1]).toEqual({
+      Sid: 'SSHRemoteAccessRestartSpaceApp',
+      Effect: 'Allow',
+      Action: ['sagemaker:CreateApp', 'sagemaker:DeleteApp'],
+      Resource: 'arn:aws:sagemaker:eu-west-1:111122223333:app/d-abcdefgh1234/*',
+      Condition: { ArnLike: { 'sagemaker:OwnerUserProfileArn': PROFILE } }
+    });
+    expect(documents.note).toContain('d-abcdefgh1234');
+    expect(remoteAccessDocuments({ account: '111122223333' }).note).toContain(
+      '--space-owner-profile'
+    );
+  });
+
+  it('substitutes the partition', () => {
+    const text = JSON.stringify(
+      remoteAccessDocuments({ account: '111122223333', partition: 'aws-cn' })
+    );
+    expect(text).not.toMatch(/arn:aws:/);
+    expect(text).toContain('arn:aws-cn:sagemaker:*:111122223333:space/');
+  });
+
+  it.each([
+    ['a role ARN', 'arn:aws:iam::111122223333:role/R'],
+    [
+      'a space ARN',
+      'arn:aws:sagemaker:eu-west-1:111122223333:space/d-abcdefgh1234/s'
+    ],
+    [
+      'a profile without a region',
+      'arn:aws:sagemaker::111122223333:user-profile/d-abcdefgh1234/alice'
+    ],
+    ['not an ARN', 'alice']
+  ])('refuses %s as --space-owner-profile', (_what, spaceOwnerProfile) => {
+    const build = () =>
+      remoteAccessDocuments({ account: '111122223333', spaceOwnerProfile });
+    expect(build).toThrow(UsageError);
+    expect(build).toThrow(
+      /--space-owner-profile ".*" is not a SageMaker user profile ARN/
+    );
   });
 });

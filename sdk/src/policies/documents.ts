@@ -7,6 +7,7 @@ import {
   assertAccountId,
   assertPartition,
   parseRoleArn,
+  parseUserProfileArn,
   type Partition
 } from './arn.js';
 import type { IPolicyDocument, IPolicyStatement } from './types.js';
@@ -15,6 +16,28 @@ import type { IPolicyDocument, IPolicyStatement } from './types.js';
 export const SERVER_POLICY_NAME = 'SSHSageMakerServerPolicy';
 /** Inline policy name the guide gives the client policy (and the original project's managed policy). */
 export const CLIENT_POLICY_NAME = 'SSHSageMakerClientPolicy';
+/** Inline policy (of the user role) for SageMaker remote access to Studio spaces: connect and list. */
+export const REMOTE_ACCESS_POLICY_NAME = 'SSHSageMakerRemoteAccessPolicy';
+/** Inline policy (of the user role) for `sm-ssh space enable-remote-access` only: UpdateSpace and the app restart. */
+export const REMOTE_ACCESS_ENABLE_POLICY_NAME =
+  'SSHSageMakerRemoteAccessEnablePolicy';
+/** The tag that names a space's owning user profile, which AWS's documented StartSession condition reads. */
+export const SPACE_OWNER_TAG_KEY =
+  'sagemaker:ResourceTag/sagemaker:user-profile-arn';
+/** The condition key CreateApp/DeleteApp carry for an app of a private space: its owner's user profile ARN. */
+export const APP_OWNER_KEY = 'sagemaker:OwnerUserProfileArn';
+/** The condition key of CreateSpace/UpdateSpace that says whether the request turns remote access on. */
+export const REMOTE_ACCESS_KEY = 'sagemaker:RemoteAccess';
+/** List calls have no resource-level permissions: they take `*`. */
+export const SPACE_LIST_ACTIONS = [
+  'sagemaker:ListSpaces',
+  'sagemaker:ListApps'
+];
+export const SPACE_DESCRIBE_ACTIONS = [
+  'sagemaker:DescribeSpace',
+  'sagemaker:DescribeApp'
+];
+export const SPACE_APP_ACTIONS = ['sagemaker:CreateApp', 'sagemaker:DeleteApp'];
 /** The SSM service setting that selects the managed-instance tier. */
 export const ACTIVATION_TIER_SETTING_ID =
   '/ssm/managed-instance/activation-tier';
@@ -214,6 +237,144 @@ function resolveAccount(options: {
   return {
     account: assertAccountId(options.account, '--account'),
     partition: assertPartition(options.partition ?? 'aws')
+  };
+}
+
+export interface IRemoteAccessOptions {
+  account: string;
+  partition?: Partition | string;
+  /**
+   * The user profile (ARN) whose spaces the role may reach, for a user role outside Studio. Without it, the
+   * statements are AWS's Studio form, with `${sagemaker:DomainId}` and `${sagemaker:UserProfileName}`.
+   */
+  spaceOwnerProfile?: string;
+}
+
+export interface IRemoteAccessDocuments {
+  remoteAccessPolicy: IPolicyDocument;
+  remoteAccessEnablePolicy: IPolicyDocument;
+  /** What the StartSession condition means for the form printed. */
+  note: string;
+}
+
+/** Where the remote-access statements point: a literal domain and profile, or Studio's request variables. */
+interface IRemoteAccessScope {
+  partition: Partition;
+  /** ARN prefix `arn:<partition>:sagemaker:<region or *>:<account>:`. */
+  prefix: string;
+  domain: string;
+  ownerProfileArn: string;
+}
+
+function remoteAccessScope(options: IRemoteAccessOptions): IRemoteAccessScope {
+  const account = assertAccountId(options.account, '--account');
+  if (options.spaceOwnerProfile !== undefined) {
+    const profile = parseUserProfileArn(
+      options.spaceOwnerProfile,
+      '--space-owner-profile'
+    );
+    return {
+      partition: profile.partition,
+      prefix: `arn:${profile.partition}:sagemaker:${profile.region}:${profile.account}:`,
+      domain: profile.domainId,
+      ownerProfileArn: profile.arn
+    };
+  }
+  const partition = assertPartition(options.partition ?? 'aws');
+  const prefix = `arn:${partition}:sagemaker:*:${account}:`;
+  return {
+    partition,
+    prefix,
+    domain: '${sagemaker:DomainId}',
+    ownerProfileArn: `${prefix}user-profile/\${sagemaker:DomainId}/\${sagemaker:UserProfileName}`
+  };
+}
+
+/** `sagemaker:StartSession` on the spaces of one user profile: AWS's documented statement for remote access. */
+export function spaceStartSessionStatement(
+  options: IRemoteAccessOptions
+): IPolicyStatement {
+  const { prefix, domain, ownerProfileArn } = remoteAccessScope(options);
+  return {
+    Sid: 'SSHRemoteAccessStartSession',
+    Effect: 'Allow',
+    Action: 'sagemaker:StartSession',
+    Resource: `${prefix}space/${domain}/*`,
+    Condition: { ArnLike: { [SPACE_OWNER_TAG_KEY]: ownerProfileArn } }
+  };
+}
+
+/** `SSHSageMakerRemoteAccessPolicy`: connect to a space (StartSession) and find it (`sm-ssh list`, connect's DescribeSpace). */
+export function remoteAccessPolicy(
+  options: IRemoteAccessOptions
+): IPolicyDocument {
+  const { prefix, domain } = remoteAccessScope(options);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      spaceStartSessionStatement(options),
+      {
+        Sid: 'SSHRemoteAccessListSpaces',
+        Effect: 'Allow',
+        Action: SPACE_LIST_ACTIONS,
+        Resource: '*'
+      },
+      {
+        Sid: 'SSHRemoteAccessDescribeSpaces',
+        Effect: 'Allow',
+        Action: SPACE_DESCRIBE_ACTIONS,
+        Resource: [`${prefix}space/${domain}/*`, `${prefix}app/${domain}/*`]
+      }
+    ]
+  };
+}
+
+/** `SSHSageMakerRemoteAccessEnablePolicy`: turn remote access on (UpdateSpace) and restart the space's app. */
+export function remoteAccessEnablePolicy(
+  options: IRemoteAccessOptions
+): IPolicyDocument {
+  const { prefix, domain, ownerProfileArn } = remoteAccessScope(options);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'SSHRemoteAccessEnableOnSpace',
+        Effect: 'Allow',
+        Action: 'sagemaker:UpdateSpace',
+        Resource: `${prefix}space/${domain}/*`,
+        Condition: {
+          ArnLike: { [SPACE_OWNER_TAG_KEY]: ownerProfileArn },
+          StringEquals: { [REMOTE_ACCESS_KEY]: 'ENABLED' }
+        }
+      },
+      {
+        Sid: 'SSHRemoteAccessRestartSpaceApp',
+        Effect: 'Allow',
+        Action: SPACE_APP_ACTIONS,
+        Resource: `${prefix}app/${domain}/*`,
+        Condition: { ArnLike: { [APP_OWNER_KEY]: ownerProfileArn } }
+      }
+    ]
+  };
+}
+
+/** What the StartSession condition means for the caller, for the form the options select. */
+export function remoteAccessNote(options: IRemoteAccessOptions): string {
+  if (options.spaceOwnerProfile !== undefined) {
+    const { domain, ownerProfileArn } = remoteAccessScope(options);
+    return `sagemaker:StartSession is allowed only on spaces of domain ${domain} whose sagemaker:user-profile-arn tag is ${ownerProfileArn}. AWS's own statement writes \${sagemaker:DomainId} and \${sagemaker:UserProfileName} there, which only requests made from Studio carry; a laptop user's requests have neither, so the profile is written out.`;
+  }
+  return "AWS's Studio form: sagemaker:StartSession only on spaces of the caller's own domain whose sagemaker:user-profile-arn tag is the caller's own user profile. ${sagemaker:DomainId} and ${sagemaker:UserProfileName} exist only in requests made from Studio with the execution role; a laptop user's requests have neither, so for them the statement does not apply and StartSession is denied: for a user role outside Studio pass --space-owner-profile <user-profile ARN>.";
+}
+
+/** The remote-access documents, as `sm-ssh setup print --remote-access` shows them. */
+export function remoteAccessDocuments(
+  options: IRemoteAccessOptions
+): IRemoteAccessDocuments {
+  return {
+    remoteAccessPolicy: remoteAccessPolicy(options),
+    remoteAccessEnablePolicy: remoteAccessEnablePolicy(options),
+    note: remoteAccessNote(options)
   };
 }
 

@@ -26,10 +26,12 @@ export {
 export { readRole, parsePolicyDocument, type ILiveRole } from './live-role.js';
 export {
   clientRequirements,
+  remoteAccessRequirements,
   serverRequirements,
   trustRequirements,
   userIdOf,
   type IPermissionProbe,
+  type IRemoteAccessScope,
   type IRequirement
 } from './requirements.js';
 export {

@@ -3,9 +3,21 @@
  * requests ("probes") that the role's effective policies must allow. Checking probes instead of comparing JSON is
  * what lets a policy of a different shape (e.g. `ssm:*`) pass and a narrower condition fail with its reason.
  */
+import { parseUserProfileArn } from './arn.js';
 import {
+  APP_OWNER_KEY,
   CLIENT_POLICY_NAME,
   clientPolicy,
+  REMOTE_ACCESS_ENABLE_POLICY_NAME,
+  REMOTE_ACCESS_KEY,
+  REMOTE_ACCESS_POLICY_NAME,
+  remoteAccessEnablePolicy,
+  remoteAccessNote,
+  remoteAccessPolicy,
+  SPACE_APP_ACTIONS,
+  SPACE_DESCRIBE_ACTIONS,
+  SPACE_LIST_ACTIONS,
+  SPACE_OWNER_TAG_KEY,
   SAGEMAKER_SERVICE_PRINCIPAL,
   sagemakerTrustStatement,
   SERVER_POLICY_NAME,
@@ -26,7 +38,7 @@ export interface IPermissionProbe {
   principal?: { type: 'Service'; id: string };
 }
 
-export type RequirementGroup = 'trust' | 'server' | 'client';
+export type RequirementGroup = 'trust' | 'server' | 'client' | 'remote-access';
 
 export interface IRequirement {
   id: string;
@@ -52,6 +64,13 @@ export const TRUST_POLICY = 'trust policy';
 /** Values used in probes: an instance id and a session id shaped like real ones. */
 export const PROBE_INSTANCE_ID = 'mi-0123456789abcdef0';
 export const PROBE_SESSION_SUFFIX = '0123456789abcdef0';
+
+/** The space the remote-access probes ask about when no --space-owner-profile names a real one. */
+export const PROBE_DOMAIN_ID = 'd-0123456789ab';
+export const PROBE_USER_PROFILE = 'sm-ssh-probe-user';
+export const PROBE_SPACE_NAME = 'sm-ssh-probe-space';
+/** Another user profile of the same domain, for the least-privilege probe. */
+export const PROBE_OTHER_PROFILE = 'someone-else';
 
 /** The `aws:userid` of a session of the role: `<RoleId>:<session name>`. */
 export function userIdOf(
@@ -426,6 +445,147 @@ export function clientRequirements(
         }
       },
       note: 'the guide allows only the AWS-StartSSHSession document; SSH port forwards (-L/-R) work without these, direct SSM port sessions do not.'
+    }
+  ];
+}
+
+/** Who calls StartSession, which decides the form of the statements and the context of the probes. */
+export interface IRemoteAccessScope {
+  /** The user profile (ARN) whose spaces a user role outside Studio may reach (`--space-owner-profile`). */
+  spaceOwnerProfile?: string;
+  /** The caller is a Studio execution role: its requests carry `sagemaker:DomainId` and `sagemaker:UserProfileName`. */
+  studio: boolean;
+}
+
+/**
+ * Requirements on the user role for SageMaker remote access to Studio spaces (`--remote-access`): StartSession on
+ * the caller's own spaces and the reads `list` and connect make are required; UpdateSpace and the app restart of
+ * `sm-ssh space enable-remote-access` are advisory; StartSession on another profile's space must be denied.
+ */
+export function remoteAccessRequirements(
+  role: ILiveRole,
+  scope: IProbeScope,
+  remote: IRemoteAccessScope
+): IRequirement[] {
+  const options = {
+    account: scope.account,
+    partition: scope.partition,
+    spaceOwnerProfile: remote.spaceOwnerProfile
+  };
+  const policy = statementsOf(remoteAccessPolicy(options));
+  const enable = statementsOf(remoteAccessEnablePolicy(options));
+  const fix = (policyName: string, statement: IPolicyStatement) => ({
+    policyName,
+    statement
+  });
+  const profile =
+    remote.spaceOwnerProfile === undefined
+      ? undefined
+      : parseUserProfileArn(remote.spaceOwnerProfile, '--space-owner-profile');
+  const region = profile?.region ?? scope.region;
+  const domain = profile?.domainId ?? PROBE_DOMAIN_ID;
+  const profileName = profile?.profileName ?? PROBE_USER_PROFILE;
+  const prefix = `arn:${scope.partition}:sagemaker:${region}:${scope.account}:`;
+  const spaceArn = `${prefix}space/${domain}/${PROBE_SPACE_NAME}`;
+  const appArn = `${prefix}app/${domain}/${PROBE_SPACE_NAME}/JupyterLab/default`;
+  const ownerArn = `${prefix}user-profile/${domain}/${profileName}`;
+  const otherArn = `${prefix}user-profile/${domain}/${PROBE_OTHER_PROFILE}`;
+  const caller: Record<string, string> = {
+    ...identityContext(role, 'sm-ssh'),
+    ...(remote.studio
+      ? {
+          'sagemaker:DomainId': domain,
+          'sagemaker:UserProfileName': profileName
+        }
+      : {})
+  };
+  const ownSpace = { ...caller, [SPACE_OWNER_TAG_KEY]: ownerArn };
+  const enableNote = `sm-ssh space enable-remote-access needs these (UpdateSpace with RemoteAccess=ENABLED, then DeleteApp and CreateApp of the space's app); connecting does not. An administrator can forbid turning remote access on with a Deny on sagemaker:CreateSpace/UpdateSpace conditioned on "${REMOTE_ACCESS_KEY}": "ENABLED"; then this stays denied whatever the role allows.`;
+  return [
+    {
+      id: 'remote-access.start-session',
+      group: 'remote-access',
+      kind: 'required',
+      title:
+        "start remote-access sessions on the caller's own spaces (sagemaker:StartSession)",
+      probes: [
+        {
+          action: 'sagemaker:StartSession',
+          resource: spaceArn,
+          context: ownSpace
+        }
+      ],
+      fix: fix(REMOTE_ACCESS_POLICY_NAME, policy[0]),
+      note: remoteAccessNote(options)
+    },
+    {
+      id: 'remote-access.list-spaces',
+      group: 'remote-access',
+      kind: 'required',
+      title: 'list spaces and their apps (sm-ssh list, connect)',
+      probes: SPACE_LIST_ACTIONS.map(action => ({
+        action,
+        resource: '*',
+        context: caller
+      })),
+      fix: fix(REMOTE_ACCESS_POLICY_NAME, policy[1])
+    },
+    {
+      id: 'remote-access.describe-spaces',
+      group: 'remote-access',
+      kind: 'required',
+      title: 'describe a space and its app (status, remote access, owner)',
+      probes: SPACE_DESCRIBE_ACTIONS.map((action, index) => ({
+        action,
+        resource: index === 0 ? spaceArn : appArn,
+        context: caller
+      })),
+      fix: fix(REMOTE_ACCESS_POLICY_NAME, policy[2]),
+      note: 'sm-ssh calls no sagemaker:DescribeDomain; the reference lists it among the calls that manage spaces, so it is not granted here.'
+    },
+    {
+      id: 'remote-access.others-spaces',
+      group: 'remote-access',
+      kind: 'must-deny',
+      title: 'no remote-access sessions on spaces of other user profiles',
+      probes: [
+        {
+          action: 'sagemaker:StartSession',
+          resource: spaceArn,
+          context: { ...caller, [SPACE_OWNER_TAG_KEY]: otherArn }
+        }
+      ],
+      note: `the role can start sessions on spaces owned by other user profiles: AWS's documented statement conditions sagemaker:StartSession with ArnLike "${SPACE_OWNER_TAG_KEY}" = the caller's own user profile ARN`
+    },
+    {
+      id: 'remote-access.update-space',
+      group: 'remote-access',
+      kind: 'advisory',
+      title:
+        "turn remote access on for the caller's own spaces (sm-ssh space enable-remote-access)",
+      probes: [
+        {
+          action: 'sagemaker:UpdateSpace',
+          resource: spaceArn,
+          context: { ...ownSpace, [REMOTE_ACCESS_KEY]: 'ENABLED' }
+        }
+      ],
+      fix: fix(REMOTE_ACCESS_ENABLE_POLICY_NAME, enable[0]),
+      note: enableNote
+    },
+    {
+      id: 'remote-access.restart-app',
+      group: 'remote-access',
+      kind: 'advisory',
+      title:
+        "restart the app of the caller's own spaces (sm-ssh space enable-remote-access)",
+      probes: SPACE_APP_ACTIONS.map(action => ({
+        action,
+        resource: appArn,
+        context: { ...caller, [APP_OWNER_KEY]: ownerArn }
+      })),
+      fix: fix(REMOTE_ACCESS_ENABLE_POLICY_NAME, enable[1]),
+      note: enableNote
     }
   ];
 }

@@ -24,6 +24,10 @@ import { lineDiff, prettyJson } from './diff.js';
 import {
   CLIENT_POLICY_NAME,
   clientPolicy,
+  REMOTE_ACCESS_ENABLE_POLICY_NAME,
+  REMOTE_ACCESS_POLICY_NAME,
+  remoteAccessEnablePolicy,
+  remoteAccessPolicy,
   sagemakerTrustStatement,
   SERVER_POLICY_NAME,
   serverPolicy,
@@ -59,6 +63,11 @@ export interface IApplyOptions extends ICheckOptions {
   dryRun?: boolean;
   /** Replace an existing inline policy of the same name whose content differs from the guide's. */
   force?: boolean;
+  /**
+   * With `remoteAccess`: also put `SSHSageMakerRemoteAccessEnablePolicy` (UpdateSpace, CreateApp, DeleteApp), whose
+   * absence check reports as a WARNING only.
+   */
+  allowEnable?: boolean;
 }
 
 export interface IApplyResult {
@@ -248,7 +257,12 @@ function planRole(
   blocked: string[]
 ): IStep[] {
   const missing = report.items.filter(
-    item => item.status === 'MISSING' && item.subject === role.arn
+    item =>
+      item.subject === role.arn &&
+      (item.status === 'MISSING' ||
+        (options.allowEnable === true &&
+          item.status === 'WARNING' &&
+          item.fix?.policyName === REMOTE_ACCESS_ENABLE_POLICY_NAME))
   );
   const recorded = recordedItems(role);
   const before = [...recorded].sort().join(' ');
@@ -271,6 +285,24 @@ function planRole(
     steps.push(
       planInlinePolicy(context, CLIENT_POLICY_NAME, clientPolicy(scope))
     );
+    if (targets.remoteAccess) {
+      const remote = {
+        ...scope,
+        spaceOwnerProfile: targets.remoteAccess.spaceOwnerProfile
+      };
+      steps.push(
+        planInlinePolicy(
+          context,
+          REMOTE_ACCESS_POLICY_NAME,
+          remoteAccessPolicy(remote)
+        ),
+        planInlinePolicy(
+          context,
+          REMOTE_ACCESS_ENABLE_POLICY_NAME,
+          remoteAccessEnablePolicy(remote)
+        )
+      );
+    }
   }
   const planned = steps.filter((step): step is IStep => step !== undefined);
   if (planned.length > 0 && [...recorded].sort().join(' ') !== before) {
@@ -310,7 +342,10 @@ async function runSteps(steps: IStep[]): Promise<void> {
   }
 }
 
-/** Makes the account pass `check`: trust statement, the two inline policies, the advanced tier per region. */
+/**
+ * Makes the account pass `check`: trust statement, the two inline policies (with `remoteAccess` the remote-access
+ * policy too, and with `allowEnable` the enable policy), the advanced tier per region.
+ */
 export async function applySetup(
   clients: AwsClients,
   options: IApplyOptions = {}

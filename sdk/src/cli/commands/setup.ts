@@ -25,6 +25,22 @@ interface ITargetFlags extends ICommonOptions {
   regions?: string;
   studio?: boolean;
   evaluator?: EvaluatorChoice;
+  remoteAccess?: boolean;
+  spaceOwnerProfile?: string;
+}
+
+const REMOTE_ACCESS_HELP =
+  "also the user role's permissions for SageMaker remote access to Studio spaces (sagemaker:StartSession, the space reads of list)";
+const SPACE_OWNER_PROFILE_HELP =
+  'with --remote-access: the user profile whose spaces the role may reach (needed outside Studio, whose requests carry no sagemaker:DomainId)';
+
+function withRemoteAccessOptions(command: Command): Command {
+  return command
+    .option('--remote-access', REMOTE_ACCESS_HELP)
+    .option(
+      '--space-owner-profile <user-profile-arn>',
+      SPACE_OWNER_PROFILE_HELP
+    );
 }
 
 function withTargetOptions(command: Command): Command {
@@ -64,7 +80,9 @@ function targetOptions(flags: ITargetFlags): ICheckOptions {
     studio: flags.studio,
     regions:
       flags.regions === undefined ? undefined : parseRegionList(flags.regions),
-    evaluator: flags.evaluator
+    evaluator: flags.evaluator,
+    remoteAccess: flags.remoteAccess,
+    spaceOwnerProfile: flags.spaceOwnerProfile
   };
 }
 
@@ -154,21 +172,50 @@ function registerPrint(setup: Command): void {
           "AWS partition (default: the role's)"
         )
       )
+      .option(
+        '--remote-access',
+        'also SSHSageMakerRemoteAccessPolicy and SSHSageMakerRemoteAccessEnablePolicy, for Studio spaces'
+      )
+      .option(
+        '--space-owner-profile <user-profile-arn>',
+        SPACE_OWNER_PROFILE_HELP
+      )
   ).action(
     async (
       flags: ICommonOptions & {
         sagemakerRoleArn: string;
         account?: string;
         partition?: string;
+        remoteAccess?: boolean;
+        spaceOwnerProfile?: string;
       }
     ) => {
-      const documents = (await policies()).setupDocuments({
+      const policy = await policies();
+      const options = {
         sagemakerRoleArn: flags.sagemakerRoleArn,
         account: flags.account,
         partition: flags.partition
-      });
+      };
+      const documents = policy.setupDocuments(options);
+      if (flags.spaceOwnerProfile !== undefined && !flags.remoteAccess) {
+        throw new UsageError(
+          '--space-owner-profile only means something with --remote-access',
+          'add --remote-access, or drop --space-owner-profile'
+        );
+      }
+      const role = policy.parseRoleArn(
+        flags.sagemakerRoleArn,
+        '--sagemaker-role-arn'
+      );
+      const remote = flags.remoteAccess
+        ? policy.remoteAccessDocuments({
+            account: flags.account ?? role.account,
+            partition: flags.partition ?? role.partition,
+            spaceOwnerProfile: flags.spaceOwnerProfile
+          })
+        : undefined;
       const out = outputFor(flags);
-      out.result(documents);
+      out.result(remote ? { ...documents, ...remote } : documents);
       const sections: Array<[string, unknown]> = [
         [
           'Trust policy of the SageMaker role (IAM → Roles → Trust relationships)',
@@ -183,21 +230,38 @@ function registerPrint(setup: Command): void {
           documents.clientPolicy
         ]
       ];
+      if (remote) {
+        sections.push(
+          [
+            'SSHSageMakerRemoteAccessPolicy (inline policy of the user role: connect to and list Studio spaces)',
+            remote.remoteAccessPolicy
+          ],
+          [
+            'SSHSageMakerRemoteAccessEnablePolicy (inline policy of the user role, only for `sm-ssh space enable-remote-access`)',
+            remote.remoteAccessEnablePolicy
+          ]
+        );
+      }
       sections.forEach(([title, document], index) => {
         out.line(`${index > 0 ? '\n' : ''}# ${title}`);
         out.line(JSON.stringify(document, null, 4));
       });
+      if (remote) {
+        out.line(`\n# note: ${remote.note}`);
+      }
     }
   );
 }
 
 function registerCheck(setup: Command): void {
   withTargetOptions(
-    setup
-      .command('check')
-      .description(
-        'check the account against the setup guide: OK, MISSING (with the fix) or WARNING per requirement'
-      )
+    withRemoteAccessOptions(
+      setup
+        .command('check')
+        .description(
+          'check the account against the setup guide: OK, MISSING (with the fix) or WARNING per requirement'
+        )
+    )
   ).action(async (flags: ITargetFlags) => {
     const report = await (
       await policies()
@@ -211,10 +275,16 @@ function registerCheck(setup: Command): void {
 
 function registerApply(setup: Command): void {
   withTargetOptions(
-    setup
-      .command('apply')
-      .description(
-        'make the account pass `setup check`: trust statement, inline policies, advanced tier'
+    withRemoteAccessOptions(
+      setup
+        .command('apply')
+        .description(
+          'make the account pass `setup check`: trust statement, inline policies, advanced tier'
+        )
+    )
+      .option(
+        '--allow-enable',
+        'with --remote-access: also grant what `sm-ssh space enable-remote-access` needs (UpdateSpace, CreateApp, DeleteApp)'
       )
       .option('--dry-run', 'print what would change, change nothing')
       .option(
@@ -222,13 +292,26 @@ function registerApply(setup: Command): void {
         "replace an existing inline policy of the same name that differs from the guide's"
       )
   ).action(
-    async (flags: ITargetFlags & { dryRun?: boolean; force?: boolean }) => {
+    async (
+      flags: ITargetFlags & {
+        dryRun?: boolean;
+        force?: boolean;
+        allowEnable?: boolean;
+      }
+    ) => {
+      if (flags.allowEnable && !flags.remoteAccess) {
+        throw new UsageError(
+          '--allow-enable only means something with --remote-access',
+          'add --remote-access'
+        );
+      }
       const result = await (
         await policies()
       ).applySetup(await clientsFor(flags), {
         ...targetOptions(flags),
         dryRun: flags.dryRun,
-        force: flags.force
+        force: flags.force,
+        allowEnable: flags.allowEnable
       });
       const out = outputFor(flags);
       out.result(result);
