@@ -1,6 +1,7 @@
 /**
  * The bridge's pure parts: how errors become statuses and codes, the Origin and XSRF checks on requests as Node
- * parses them, target diffs, Studio's metadata and shell quoting.
+ * parses them, target diffs, the enable-remote-access request and its operation's states, Studio's metadata and
+ * shell quoting.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -14,8 +15,16 @@ import {
   xsrfProblem
 } from '../src/bridge/guard.js';
 import { readStudioMetadata, studioOrigin } from '../src/bridge/studio.js';
+import type { AwsClients } from '../src/aws/clients.js';
+import { HttpError } from '../src/bridge/errors.js';
+import {
+  parseEnableRequest,
+  SpaceOperations,
+  type RemoteAccessEnabler
+} from '../src/bridge/spaces.js';
 import { diffTargets } from '../src/bridge/targets.js';
-import type { IBridgeTarget } from '../src/bridge/types.js';
+import type { IBridgeTarget, ISpaceOperation } from '../src/bridge/types.js';
+import type { ISpaceInfo } from '../src/spaces/types.js';
 import { OperationError, UsageError } from '../src/errors.js';
 import { HostKeyChangedError } from '../src/ssh/index.js';
 
@@ -238,6 +247,216 @@ describe('target diffs', () => {
       { type: 'target-removed', target: 'c' }
     ]);
     expect(diffTargets(after, after)).toEqual([]);
+  });
+
+  it('sends the full record of a space whose remote access or app changed', () => {
+    const off = target('s.d-1.space.sagemaker', {
+      kind: 'space',
+      status: 'InService',
+      ping: 'Offline',
+      instances: [],
+      via: 'remote-access',
+      remoteAccess: 'DISABLED',
+      appType: 'JupyterLab',
+      appStatus: 'InService'
+    });
+    const restarting = {
+      ...off,
+      remoteAccess: 'ENABLED' as const,
+      appStatus: 'Pending'
+    };
+    const on = { ...restarting, ping: 'Online', appStatus: 'InService' };
+    expect(diffTargets([off], [restarting])).toEqual([
+      { type: 'target-updated', target: restarting }
+    ]);
+    expect(diffTargets([restarting], [on])).toEqual([
+      {
+        type: 'target-status',
+        target: on.target,
+        status: 'InService',
+        ping: 'Online',
+        previousStatus: 'InService',
+        previousPing: 'Offline'
+      },
+      { type: 'target-updated', target: on }
+    ]);
+  });
+});
+
+describe('the enable-remote-access request', () => {
+  const SPACE = 'my-space.d-abc123.space.sagemaker';
+
+  it('takes a space target in any form and gives its canonical name', () => {
+    expect(parseEnableRequest({ target: SPACE, confirmRestart: true })).toEqual(
+      { target: SPACE }
+    );
+    expect(
+      parseEnableRequest({
+        target:
+          'arn:aws:sagemaker:us-east-1:123456789012:space/d-abc123/my-space',
+        confirmRestart: true
+      })
+    ).toEqual({ target: SPACE });
+  });
+
+  it.each([
+    [
+      { target: SPACE },
+      /confirmRestart is not true: .*restarts the app .*unsaved work/
+    ],
+    [{ target: SPACE, confirmRestart: 'yes' }, /confirmRestart is not true/],
+    [{ target: SPACE, confirmRestart: false }, /confirmRestart is not true/],
+    [
+      { target: 'ssh-training-demo.training.sagemaker', confirmRestart: true },
+      /is not a Studio space/
+    ],
+    [
+      { target: 'mi-0123456789abcdef0', confirmRestart: true },
+      /is not a Studio space/
+    ],
+    [{ target: 'not a name', confirmRestart: true }, /not a name|target/],
+    [{ confirmRestart: true }, /target is missing/],
+    [[SPACE], /not a JSON object/],
+    [null, /not a JSON object/]
+  ])('%j → 400', (body, message) => {
+    let caught: unknown;
+    try {
+      parseEnableRequest(body);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(HttpError);
+    const answer = caught as HttpError;
+    expect([answer.status, answer.code]).toEqual([400, 'bad-request']);
+    expect(answer.message).toMatch(message);
+    expect(answer.hint).toEqual(expect.any(String));
+  });
+});
+
+describe('space operations', () => {
+  const SPACE = 'my-space.d-abc123.space.sagemaker';
+  // the operation's order of events and the 409 need control over when it ends; the SDK's enableRemoteAccess
+  // itself runs against the sandbox in bridge.test.ts
+  const clients = {} as AwsClients;
+
+  function controlled() {
+    // one control per call of the enabler: its steps and its end
+    const calls: Array<{
+      step: (text: string) => void;
+      finish: (error?: Error) => void;
+    }> = [];
+    const enable: RemoteAccessEnabler = (_clients, _target, options) =>
+      new Promise<ISpaceInfo>((resolve, reject) => {
+        calls.push({
+          step: text => options.onStep?.(text),
+          finish: error =>
+            error ? reject(error) : resolve({} as unknown as ISpaceInfo)
+        });
+      });
+    const operations = new SpaceOperations(enable);
+    const seen: Array<[string, string, ISpaceOperation]> = [];
+    operations.on('operation', (key: string, operation: ISpaceOperation) =>
+      seen.push(['operation', key, operation])
+    );
+    return {
+      operations,
+      seen,
+      step: (text: string) => calls[0].step(text),
+      finish: (error?: Error) => calls[0].finish(error)
+    };
+  }
+
+  const settle = () => new Promise(resolve => setImmediate(resolve));
+
+  it('reports its steps, refuses a second start while it runs, lists again, then reports done', async () => {
+    const { operations, seen, step, finish } = controlled();
+    const relisted: string[] = [];
+    const relist = async () => {
+      relisted.push(operations.get('k', SPACE)?.state ?? 'none');
+    };
+    const started = operations.start(clients, 'k', SPACE, relist);
+    expect(started).toMatchObject({
+      target: SPACE,
+      state: 'running',
+      step: 'enabling remote access'
+    });
+    expect(() => operations.start(clients, 'k', SPACE, relist)).toThrow(
+      expect.objectContaining({ status: 409, code: 'conflict' })
+    );
+    // another region or profile is another space
+    expect(operations.start(clients, 'other', SPACE, relist).state).toBe(
+      'running'
+    );
+    step('restarting the JupyterLab app');
+    step('restarting the JupyterLab app');
+    expect(operations.get('k', SPACE)?.step).toBe(
+      'restarting the JupyterLab app'
+    );
+    finish();
+    await settle();
+    expect(relisted).toEqual(['running']);
+    const done = operations.get('k', SPACE);
+    expect(done).toMatchObject({ state: 'done' });
+    expect(done?.finishedAt).toBeGreaterThanOrEqual(started.startedAt);
+    expect(
+      seen
+        .filter(([, key]) => key === 'k')
+        .map(([, , operation]) => [operation.state, operation.step])
+    ).toEqual([
+      ['running', 'enabling remote access'],
+      ['running', 'restarting the JupyterLab app'],
+      ['done', 'restarting the JupyterLab app']
+    ]);
+    // once ended, it may start again
+    expect(operations.start(clients, 'k', SPACE, relist).state).toBe('running');
+    expect(
+      operations.get('k', 'other.d-abc123.space.sagemaker')
+    ).toBeUndefined();
+  });
+
+  it('ends failed with the one-line error and hint, never a stack trace', async () => {
+    const { operations, step, finish } = controlled();
+    operations.start(clients, 'k', SPACE, async () => {
+      throw new Error('listing failed too');
+    });
+    step('updating the space');
+    finish(
+      new OperationError(
+        'access denied while updating space my-space: no sagemaker:UpdateSpace',
+        'sm-ssh setup apply --remote-access adds it'
+      )
+    );
+    await settle();
+    expect(operations.get('k', SPACE)).toMatchObject({
+      state: 'failed',
+      step: 'updating the space',
+      error:
+        'access denied while updating space my-space: no sagemaker:UpdateSpace',
+      hint: 'sm-ssh setup apply --remote-access adds it'
+    });
+    const other = controlled();
+    other.operations.start(clients, 'k', SPACE, async () => undefined);
+    other.finish(new TypeError('x is undefined\n    at f (file.js:1:1)'));
+    await settle();
+    const failed = other.operations.get('k', SPACE);
+    expect(failed?.state).toBe('failed');
+    expect(failed?.error).toMatch(
+      /^internal error while enabling remote access on my-space\..*: x is undefined$/
+    );
+    expect(failed?.hint).toEqual(expect.any(String));
+  });
+
+  it('stops reporting once closed', async () => {
+    const { operations, seen, finish } = controlled();
+    let relists = 0;
+    operations.start(clients, 'k', SPACE, async () => {
+      relists += 1;
+    });
+    operations.close();
+    finish();
+    await settle();
+    expect(seen).toHaveLength(1);
+    expect(relists).toBe(0);
   });
 });
 

@@ -1,11 +1,12 @@
 /**
- * The route handlers of the bridge API (the contract is types.ts): info, targets, the setup check, tunnels.
+ * The route handlers of the bridge API (the contract is types.ts): info, targets, the setup check, tunnels, and
+ * enabling remote access on a Studio space.
  * Each picks its AWS clients from the `region`/`profile` query parameters and calls the SDK.
  */
 import { createRequire } from 'node:module';
 import type { AwsClients } from '../aws/clients.js';
 import { stsSdk } from '../aws/sdk.js';
-import { TARGET_KINDS } from '../names/index.js';
+import { formatTarget, parseTarget, TARGET_KINDS } from '../names/index.js';
 import {
   checkSetup,
   type ICheckOptions,
@@ -18,6 +19,7 @@ import { clientChoice, type ClientPool } from './clients.js';
 import { notFound, toHttpError } from './errors.js';
 import { readJsonBody } from './http.js';
 import { Router, type IRequestContext } from './router.js';
+import { parseEnableRequest, type SpaceOperations } from './spaces.js';
 import type { IStudioMetadata } from './studio.js';
 import type { TargetsCache } from './targets.js';
 import { parseTunnelRequest, type TunnelRegistry } from './tunnels.js';
@@ -26,6 +28,7 @@ import type {
   IBridgeCheckReport,
   IBridgeInfo,
   ISetupCheckResponse,
+  ISpaceOperation,
   ITargetsResponse,
   ITunnelsResponse
 } from './types.js';
@@ -38,6 +41,7 @@ export interface IApiOptions {
   pool: ClientPool;
   targets: TargetsCache;
   tunnels: TunnelRegistry;
+  spaces: SpaceOperations;
   paths: IStatePaths;
   identityFile?: string;
   /** The argv that runs this sm-ssh: node and the CLI script. */
@@ -221,6 +225,41 @@ async function setupCheck(
   };
 }
 
+async function enableRemoteAccess(
+  options: IApiOptions,
+  { request, query }: IRequestContext
+): Promise<ISpaceOperation> {
+  const { target } = parseEnableRequest(await readJsonBody(request));
+  const { clients, key } = await clientsOf(options, query);
+  const choice = clientChoice(query);
+  return options.spaces.start(clients, key, target, () =>
+    options.targets.refresh(choice)
+  );
+}
+
+async function spaceOperation(
+  options: IApiOptions,
+  { params, query }: IRequestContext
+): Promise<ISpaceOperation> {
+  let target = params.target;
+  try {
+    target = formatTarget(parseTarget(params.target));
+  } catch {
+    // not a target name: not one an operation was started for either
+  }
+  const operation = options.spaces.get(
+    options.pool.key(clientChoice(query)),
+    target
+  );
+  if (!operation) {
+    throw notFound(
+      `remote access was not enabled on ${target} by this server`,
+      'POST /api/spaces/remote-access starts it'
+    );
+  }
+  return operation;
+}
+
 /** The router of every API route. */
 export function apiRouter(options: IApiOptions): Router {
   const callers: CallerCache = new Map();
@@ -273,6 +312,16 @@ export function apiRouter(options: IApiOptions): Router {
         }
         return tunnel;
       })
+    )
+    .add(
+      'POST',
+      '/api/spaces/remote-access',
+      ok(202, context => enableRemoteAccess(options, context))
+    )
+    .add(
+      'GET',
+      '/api/spaces/remote-access/:target',
+      ok(200, context => spaceOperation(options, context))
     )
     .add('DELETE', '/api/tunnels/:id', async ({ params }) => {
       if (!options.tunnels.close(params.id)) {

@@ -1,7 +1,7 @@
 /**
  * `startBridge`: the HTTP server of the bridge API and its WebSocket, wired from the small parts: server (where it
- * listens), router + api (routes), guard (XSRF, Origin), errors (SDK error → status), targets, tunnels, events,
- * studio.
+ * listens), router + api (routes), guard (XSRF, Origin), errors (SDK error → status), targets, tunnels, space
+ * operations, events, studio.
  */
 import {
   createServer,
@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { enableRemoteAccess } from '../spaces/enable.js';
 import { statePaths } from '../ssh/paths.js';
 import { apiRouter, VERSION } from './api.js';
 import { clientChoice, ClientPool } from './clients.js';
@@ -27,6 +28,7 @@ import {
   studioOrigin
 } from './studio.js';
 import { TargetsCache, type TargetLister } from './targets.js';
+import { SpaceOperations, type RemoteAccessEnabler } from './spaces.js';
 import { TunnelRegistry } from './tunnels.js';
 
 export const DEFAULT_REFRESH_SECONDS = 15;
@@ -63,6 +65,8 @@ export interface IBridgeOptions {
   log?: (line: string) => void;
   /** How targets are listed (default the SDK's listTargets). */
   lister?: TargetLister;
+  /** How remote access is turned on for a space (default the SDK's enableRemoteAccess). */
+  enableRemoteAccess?: RemoteAccessEnabler;
   /**
    * Origins whose pages may open the event stream besides the request's own host (default $SM_SSH_ALLOW_ORIGINS,
    * comma-separated; in Studio the domain's origin is added).
@@ -143,10 +147,14 @@ export async function startBridge(
     paths,
     identityFile: options.identityFile
   });
+  const spaces = new SpaceOperations(
+    options.enableRemoteAccess ?? enableRemoteAccess
+  );
   const hub = new EventHub({
     version: VERSION,
     targets,
     tunnels,
+    spaces,
     keyOf: choice => pool.key(choice),
     pingMs: options.pingIntervalMs
   });
@@ -154,6 +162,7 @@ export async function startBridge(
     pool,
     targets,
     tunnels,
+    spaces,
     paths,
     identityFile: options.identityFile,
     smSshCommand: options.smSshCommand ?? defaultCommand(),
@@ -249,6 +258,7 @@ export async function startBridge(
   } catch (error) {
     hub.close();
     targets.close();
+    spaces.close();
     throw error;
   }
   let closing: Promise<void> | undefined;
@@ -258,6 +268,7 @@ export async function startBridge(
       closing ??= (async () => {
         hub.close();
         targets.close();
+        spaces.close();
         await tunnels.closeAll();
         await new Promise<void>(resolve => {
           server.close(() => resolve());

@@ -1,7 +1,7 @@
 /**
  * `GET /api/events`: a WebSocket per panel (ws with noServer, on the HTTP server's upgrade event). It sends
- * `hello`, a `targets` snapshot, then target diffs from the poller (which runs while someone listens) and tunnel
- * events; one JSON object per text frame. A client that does not answer a ping within the ping interval is
+ * `hello`, a `targets` snapshot, then target diffs from the poller (which runs while someone listens), tunnel
+ * events and the progress of space operations (to the clients of the same AWS clients, as target diffs); one JSON object per text frame. A client that does not answer a ping within the ping interval is
  * dropped.
  */
 import type { IncomingMessage } from 'node:http';
@@ -9,14 +9,16 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { IClientChoice } from './clients.js';
 import { errorBody, type HttpError } from './errors.js';
+import type { SpaceOperations } from './spaces.js';
 import type { TargetDiffEvent, TargetsCache } from './targets.js';
 import type { TunnelRegistry } from './tunnels.js';
-import type { BridgeEvent, IBridgeTunnel } from './types.js';
+import type { BridgeEvent, IBridgeTunnel, ISpaceOperation } from './types.js';
 
 export interface IEventHubOptions {
   version: string;
   targets: TargetsCache;
   tunnels: TunnelRegistry;
+  spaces: SpaceOperations;
   /** The key TargetsCache uses for a choice of clients. */
   keyOf: (choice: IClientChoice) => string;
   /** Ping interval (default 30 s). */
@@ -57,6 +59,10 @@ export class EventHub {
   private readonly onPollError: (key: string, error: HttpError) => void;
   private readonly onTunnel: (tunnel: IBridgeTunnel) => void;
   private readonly onTunnelClosed: (id: string, error?: string) => void;
+  private readonly onSpaceOperation: (
+    key: string,
+    operation: ISpaceOperation
+  ) => void;
 
   constructor(options: IEventHubOptions) {
     this.options = options;
@@ -74,10 +80,16 @@ export class EventHub {
         () => true,
         [{ type: 'tunnel-closed', id, ...(error ? { error } : {}) }]
       );
+    this.onSpaceOperation = (key, operation) =>
+      this.each(
+        client => client.key === key,
+        [{ type: 'space-operation', operation }]
+      );
     options.targets.on('change', this.onTargets);
     options.targets.on('poll-error', this.onPollError);
     options.tunnels.on('tunnel', this.onTunnel);
     options.tunnels.on('tunnel-closed', this.onTunnelClosed);
+    options.spaces.on('operation', this.onSpaceOperation);
     this.pinger = setInterval(() => this.ping(), options.pingMs ?? 30_000);
     this.pinger.unref();
   }
@@ -159,11 +171,12 @@ export class EventHub {
   /** Closes every client (1001: going away). */
   close(): void {
     clearInterval(this.pinger);
-    const { targets, tunnels } = this.options;
+    const { targets, tunnels, spaces } = this.options;
     targets.off('change', this.onTargets);
     targets.off('poll-error', this.onPollError);
     tunnels.off('tunnel', this.onTunnel);
     tunnels.off('tunnel-closed', this.onTunnelClosed);
+    spaces.off('operation', this.onSpaceOperation);
     for (const client of this.clients) {
       client.stopWatching();
       client.socket.close(1001, 'sm-ssh serve stopped');

@@ -38,11 +38,18 @@ function sameOtherFields(a: IBridgeTarget, b: IBridgeTarget): boolean {
     a.owner === b.owner &&
     a.mine === b.mine &&
     a.resourceArn === b.resourceArn &&
-    a.instances.join(' ') === b.instances.join(' ')
+    a.instances.join(' ') === b.instances.join(' ') &&
+    a.via === b.via &&
+    a.remoteAccess === b.remoteAccess &&
+    a.appType === b.appType &&
+    a.appStatus === b.appStatus
   );
 }
 
-/** Events that turn listing `before` into `after` (ages alone do not count as a change). */
+/**
+ * Events that turn listing `before` into `after` (ages alone do not count as a change). A space whose remote access
+ * or app changed gets `target-updated` (the full record), beside `target-status` when its status or ping changed.
+ */
 export function diffTargets(
   before: IBridgeTarget[],
   after: IBridgeTarget[]
@@ -160,6 +167,18 @@ export class TargetsCache extends EventEmitter {
     };
     pending.then(clear, clear);
     return pending;
+  }
+
+  /**
+   * A listing started now: waits out one already under way (it may have begun before what the caller changed),
+   * then lists again. Its differences go out as `change` like any other listing's.
+   */
+  async refresh(choice: IClientChoice): Promise<ITargetsResponse> {
+    const pending = this.entries.get(this.pool.key(choice))?.pending;
+    if (pending) {
+      await pending.catch(() => undefined);
+    }
+    return this.get(choice, { refresh: true });
   }
 
   private async list(choice: IClientChoice): Promise<ITargetsResponse> {
