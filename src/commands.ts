@@ -1,6 +1,6 @@
 /**
  * The extension's commands (their ids are a contract: see CommandIDs): open the panel, connect (a terminal),
- * check the setup, forward a port, close a tunnel, refresh, copy the ssh command. The panel's buttons run them
+ * check the setup, forward a port, close a tunnel, refresh, enable remote access on a space, copy the ssh command. The panel's buttons run them
  * too, so a button and the palette behave the same.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
@@ -14,6 +14,7 @@ import type { ITerminalTracker } from '@jupyterlab/terminal';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { buildConnectCommand, buildSshCommand, loginUser } from './commandline';
+import { confirmEnableRemoteAccess } from './components/EnableRemoteAccessDialog';
 import { askForward } from './components/ForwardDialog';
 import { pickTarget } from './components/PickTargetDialog';
 import { PANEL_ID } from './components/SmSshPanel';
@@ -27,12 +28,14 @@ import type { SmSshModel } from './model';
 import { proxyUrl } from './links';
 import { BridgeError, type BridgeClient } from './request';
 import { SetupCheckModel } from './setup-check';
+import { followSpaceOperation } from './space-operation';
 import { openSshTerminal } from './terminal';
 import {
   CommandIDs,
   type IBridgeInfo,
   type IBridgeTarget,
-  type ISmSshSettings
+  type ISmSshSettings,
+  type ISpaceOperation
 } from './tokens';
 
 /** The extra command behind "Copy ssh command" (not in the palette: it needs a target). */
@@ -321,6 +324,106 @@ export function addCommands(context: ICommandContext): void {
       }
       model.removeTunnel(id);
       return true;
+    }
+  });
+
+  commands.addCommand(CommandIDs.enableRemoteAccess, {
+    label: args =>
+      text(args, 'target')
+        ? trans.__('Enable remote access on %1…', text(args, 'target'))
+        : trans.__('Enable remote access…'),
+    caption: trans.__(
+      'Turn SageMaker remote access on for a Studio space (its app restarts: unsaved work in it is lost)'
+    ),
+    execute: async (args): Promise<ISpaceOperation | null> => {
+      const target = text(args, 'target');
+      if (!target) {
+        Notification.warning(
+          trans.__(
+            'Enable remote access: choose a Studio space in the SageMaker SSH panel'
+          )
+        );
+        return null;
+      }
+      const record = await findTarget(target).catch(() => undefined);
+      if (record && record.via !== 'remote-access') {
+        Notification.warning(
+          trans.__(
+            '%1 is not a Studio space: remote access is a setting of spaces',
+            target
+          ),
+          { autoClose: 8000 }
+        );
+        return null;
+      }
+      if (record?.remoteAccess === 'ENABLED') {
+        Notification.info(
+          trans.__('Remote access is already on for %1', target),
+          {
+            autoClose: 5000
+          }
+        );
+        return null;
+      }
+      if (!(await confirmEnableRemoteAccess(record ?? { target }, trans))) {
+        return null;
+      }
+      const progress = (operation: ISpaceOperation) =>
+        trans.__('Enabling remote access on %1: %2…', target, operation.step);
+      const notice = Notification.emit(
+        trans.__('Enabling remote access on %1…', target),
+        'in-progress',
+        { autoClose: false }
+      );
+      const failed = (reason: unknown) => {
+        console.error('sm-ssh: enabling remote access failed', reason);
+        Notification.update({
+          id: notice,
+          message: trans.__(
+            'Could not enable remote access on %1: %2',
+            target,
+            describeError(reason)
+          ),
+          type: 'error',
+          autoClose: false
+        });
+      };
+      let started: ISpaceOperation;
+      try {
+        started = await client.enableRemoteAccess(target);
+      } catch (reason) {
+        failed(reason);
+        return null;
+      }
+      model.setSpaceOperation(started);
+      Notification.update({ id: notice, message: progress(started) });
+      const ended = await followSpaceOperation(model, client, started, now =>
+        Notification.update({ id: notice, message: progress(now) })
+      );
+      if (ended.state === 'failed') {
+        failed(
+          new BridgeError(0, {
+            error: ended.error ?? ended.step,
+            hint: ended.hint,
+            code: 'failed'
+          })
+        );
+        return ended;
+      }
+      Notification.update({
+        id: notice,
+        message: trans.__(
+          'Remote access is on for %1: Terminal and Forward port reach it now',
+          target
+        ),
+        type: 'success',
+        autoClose: 8000
+      });
+      // the bridge listed again before it reported the end; without an event stream, so does the panel
+      if (!model.eventsConnected) {
+        void model.refresh();
+      }
+      return ended;
     }
   });
 

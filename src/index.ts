@@ -105,6 +105,11 @@ const plugin: JupyterFrontEndPlugin<ISmSshExtension> = {
           target: target.target,
           node
         }),
+      enableRemoteAccess: target =>
+        void app.commands.execute(CommandIDs.enableRemoteAccess, {
+          target: target.target
+        }),
+      dismissSpaceOperation: target => model.clearSpaceOperation(target.target),
       closeTunnel: tunnel =>
         void app.commands.execute(CommandIDs.closeTunnel, { id: tunnel.id }),
       proxyUrl: port => proxyUrl(app, port),

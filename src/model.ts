@@ -1,6 +1,6 @@
 /**
  * The panel's state, without DOM: the bridge's info, the targets (filtered and grouped by kind in KIND_ORDER),
- * the tunnels, loading and error state. It applies the bridge's events and, while no event stream is connected,
+ * the tunnels, the spaces' enable-remote-access operations, loading and error state. It applies the bridge's events and, while no event stream is connected,
  * lists again every `refreshInterval` seconds (and reads live tunnels every 2 s). Views listen to `changed`.
  */
 import type { IDisposable } from '@lumino/disposable';
@@ -15,6 +15,7 @@ import {
   type IBridgeTarget,
   type IBridgeTunnel,
   type IEventSource,
+  type ISpaceOperation,
   type ITargetGroup
 } from './tokens';
 
@@ -26,7 +27,12 @@ export function isLiveTunnel(tunnel: IBridgeTunnel): boolean {
   return tunnel.state === 'up' || tunnel.state === 'starting';
 }
 
-/** Whether every word of `filter` occurs in the target's name, kind, status or owner (case-insensitive). */
+/** Whether remote access is off on a space (its terminal and forwards cannot work until it is enabled). */
+export function remoteAccessOff(target: IBridgeTarget): boolean {
+  return target.via === 'remote-access' && target.remoteAccess !== 'ENABLED';
+}
+
+/** Whether every word of `filter` occurs in the target's name, kind, status, owner or app type (case-insensitive). */
 export function matchesFilter(target: IBridgeTarget, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) {
@@ -37,7 +43,8 @@ export function matchesFilter(target: IBridgeTarget, filter: string): boolean {
     target.kind,
     KIND_LABELS[target.kind] ?? '',
     target.status,
-    target.owner
+    target.owner,
+    target.appType ?? ''
   ]
     .join(' ')
     .toLowerCase();
@@ -202,6 +209,25 @@ export class SmSshModel implements IDisposable {
     return count;
   }
 
+  /** The last enable-remote-access operation on a space seen by this panel (running or ended). */
+  spaceOperation(target: string): ISpaceOperation | undefined {
+    return this._spaceOperations.get(target);
+  }
+
+  /** Records an operation's state (the answer of the POST or GET, before or without its event). */
+  setSpaceOperation(operation: ISpaceOperation): void {
+    if (this._keepOperation(operation)) {
+      this._emit();
+    }
+  }
+
+  /** Forgets the operation of a space (its failure dismissed). */
+  clearSpaceOperation(target: string): void {
+    if (this._spaceOperations.delete(target)) {
+      this._emit();
+    }
+  }
+
   findTarget(name: string): IBridgeTarget | undefined {
     return this._targets.find(target => target.target === name);
   }
@@ -251,6 +277,7 @@ export class SmSshModel implements IDisposable {
     this._targets = [];
     this._warnings = [];
     this._tunnels.clear();
+    this._spaceOperations.clear();
     this._loaded = false;
     this._error = null;
     this._pending = null;
@@ -306,6 +333,11 @@ export class SmSshModel implements IDisposable {
           return;
         }
         break;
+      case 'space-operation':
+        if (!this._keepOperation(event.operation)) {
+          return;
+        }
+        break;
       case 'error':
         // a failed listing of the bridge's poller; the body is an IBridgeError (its code too)
         this._error = new BridgeError(0, {
@@ -330,6 +362,24 @@ export class SmSshModel implements IDisposable {
     const next = [...this._targets];
     next[index] = target;
     this._targets = next;
+    return true;
+  }
+
+  /** Keeps an operation's state unless an older report of the same operation (an ended one stays ended). */
+  private _keepOperation(operation: ISpaceOperation): boolean {
+    const known = this._spaceOperations.get(operation.target);
+    if (
+      known &&
+      known.startedAt === operation.startedAt &&
+      known.state !== 'running' &&
+      operation.state === 'running'
+    ) {
+      return false;
+    }
+    if (known && known.startedAt > operation.startedAt) {
+      return false;
+    }
+    this._spaceOperations.set(operation.target, operation);
     return true;
   }
 
@@ -462,6 +512,7 @@ export class SmSshModel implements IDisposable {
   private _targets: IBridgeTarget[] = [];
   private _warnings: string[] = [];
   private _tunnels = new Map<string, IBridgeTunnel>();
+  private readonly _spaceOperations = new Map<string, ISpaceOperation>();
   private _filter = '';
   private _showOtherUsers: boolean;
   private _refreshInterval: number;

@@ -7,12 +7,16 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import type { IBridgeError } from 'sagemaker-ssh/dist/bridge/types';
+import type {
+  IBridgeError,
+  IEnableRemoteAccessRequest
+} from 'sagemaker-ssh/dist/bridge/types';
 import type {
   IBridgeClient,
   IBridgeInfo,
   IBridgeTunnel,
   ISetupCheckResponse,
+  ISpaceOperation,
   IStartTunnelRequest,
   ITargetsResponse,
   ITunnelsResponse
@@ -162,6 +166,29 @@ export class BridgeClient implements IBridgeClient {
       { method: 'DELETE' },
       this.serverSettings,
       this.scopeQuery()
+    );
+  }
+
+  enableRemoteAccess(target: string): Promise<ISpaceOperation> {
+    const request: IEnableRemoteAccessRequest = {
+      target,
+      confirmRestart: true
+    };
+    return requestAPI<ISpaceOperation>(
+      'spaces/remote-access',
+      {
+        method: 'POST',
+        body: JSON.stringify(request),
+        headers: { 'Content-Type': 'application/json' }
+      },
+      this.serverSettings,
+      this.scopeQuery()
+    );
+  }
+
+  spaceOperation(target: string): Promise<ISpaceOperation> {
+    return this.get<ISpaceOperation>(
+      `spaces/remote-access/${encodeURIComponent(target)}`
     );
   }
 

@@ -12,6 +12,7 @@ import type {
   IBridgeTarget,
   IBridgeTunnel,
   ISetupCheckResponse,
+  ISpaceOperation,
   IStartTunnelRequest,
   ITargetsResponse,
   ITunnelsResponse,
@@ -25,6 +26,7 @@ export type {
   IBridgeTarget,
   IBridgeTunnel,
   ISetupCheckResponse,
+  ISpaceOperation,
   IStartTunnelRequest,
   ITargetsResponse,
   ITunnelsResponse
@@ -43,6 +45,7 @@ export namespace CommandIDs {
   export const forwardPort = 'sm-ssh:forward-port';
   export const closeTunnel = 'sm-ssh:close-tunnel';
   export const refresh = 'sm-ssh:refresh';
+  export const enableRemoteAccess = 'sm-ssh:enable-remote-access';
 }
 
 /** The kinds in the order the panel groups them. */
@@ -91,6 +94,10 @@ export interface IBridgeClient {
   tunnels(): Promise<ITunnelsResponse>;
   startTunnel(request: IStartTunnelRequest): Promise<IBridgeTunnel>;
   closeTunnel(id: string): Promise<void>;
+  /** Turns remote access on for a space (its app restarts: ask the user first). */
+  enableRemoteAccess(target: string): Promise<ISpaceOperation>;
+  /** The state of the last enable-remote-access operation on a space. */
+  spaceOperation(target: string): Promise<ISpaceOperation>;
 }
 
 /** A target group as the panel shows it. */

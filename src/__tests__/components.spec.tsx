@@ -1,6 +1,7 @@
 /**
  * The views against the DOM contract the UI tests use: panel (groups, rows, buttons, node picker, filter,
- * states, tunnels), setup check, status-bar item.
+ * states, tunnels, spaces with their remote access and its operation), the enable-remote-access dialog's body,
+ * setup check, status-bar item.
  */
 import './support/no-web-components';
 import { nullTranslator } from '@jupyterlab/translation';
@@ -10,13 +11,24 @@ import {
   SmSshPanel,
   type IPanelActions
 } from '../components/SmSshPanel';
+import { enableDialogBody } from '../components/EnableRemoteAccessDialog';
 import { SetupCheckPanel } from '../components/SetupCheckView';
 import { TunnelCount } from '../components/StatusItem';
 import { SmSshModel } from '../model';
 import { BridgeError } from '../request';
 import { SetupCheckModel } from '../setup-check';
 import type { IBridgeClient, IBridgeTarget, IBridgeTunnel } from '../tokens';
-import { DEMO, INFO, SETUP, target, tunnel } from './support/fixtures';
+import {
+  DEMO,
+  INFO,
+  SETUP,
+  SPACE_DOMAIN,
+  SPACE_OFF,
+  SPACE_ON,
+  spaceOperation,
+  target,
+  tunnel
+} from './support/fixtures';
 import { attach, inAct, inActAsync, render, waitFor } from './support/render';
 
 const trans = nullTranslator.load('test');
@@ -37,7 +49,9 @@ function clientWith(
     tunnels: async () => ({ tunnels }),
     setupCheck: async () => SETUP,
     startTunnel: async () => tunnel('new'),
-    closeTunnel: async () => undefined
+    closeTunnel: async () => undefined,
+    enableRemoteAccess: async () => spaceOperation(),
+    spaceOperation: async () => spaceOperation()
   };
 }
 
@@ -48,6 +62,8 @@ function recordingActions() {
     forwardPort: (t, node) => calls.push(['forwardPort', t.target, node]),
     copySshCommand: (t, node) => calls.push(['copySshCommand', t.target, node]),
     closeTunnel: t => calls.push(['closeTunnel', t.id]),
+    enableRemoteAccess: t => calls.push(['enableRemoteAccess', t.target]),
+    dismissSpaceOperation: t => calls.push(['dismissSpaceOperation', t.target]),
     proxyUrl: port => `/lab-base/proxy/${port}/`,
     refresh: () => calls.push(['refresh']),
     checkSetup: () => calls.push(['checkSetup']),
@@ -87,7 +103,8 @@ describe('the panel', () => {
       'transform',
       'inference',
       'notebook',
-      'studio'
+      'studio',
+      'space'
     ]);
     expect(sections.map(s => s.querySelector('h3')?.textContent)).toEqual([
       'Training jobs',
@@ -95,10 +112,11 @@ describe('the panel', () => {
       'Transform jobs',
       'Endpoints',
       'Notebook instances',
-      'Studio apps'
+      'Studio apps',
+      'Studio spaces'
     ]);
-    // bob's job is hidden: six of mine
-    expect(host.querySelectorAll('li.jp-SmSsh-target')).toHaveLength(6);
+    // bob's job is hidden: eight of mine
+    expect(host.querySelectorAll('li.jp-SmSsh-target')).toHaveLength(8);
     expect(
       host.querySelector(
         'li[data-target="bob-training-job.training.sagemaker"]'
@@ -346,7 +364,7 @@ describe('the panel', () => {
     await waitFor(() => panel.node.querySelector('.jp-SmSsh-loading'));
     await inActAsync(() => model.refresh());
     await waitFor(
-      () => panel.node.querySelectorAll('li.jp-SmSsh-target').length === 6
+      () => panel.node.querySelectorAll('li.jp-SmSsh-target').length === 8
     );
     inAct(() =>
       model.applyEvent({
@@ -355,9 +373,202 @@ describe('the panel', () => {
       })
     );
     await waitFor(
-      () => panel.node.querySelectorAll('li.jp-SmSsh-target').length === 5
+      () => panel.node.querySelectorAll('li.jp-SmSsh-target').length === 7
     );
     inAct(() => panel.dispose());
+  });
+});
+
+describe('Studio spaces in the panel', () => {
+  it('shows each space with its remote access on or off, its app and owner profile, the domain beside', async () => {
+    const { host, view } = await renderPanel(clientWith(DEMO));
+    const group = host.querySelector(
+      'section.jp-SmSsh-group[data-kind="space"]'
+    )!;
+    expect(group.querySelector('.jp-SmSsh-groupCount')?.textContent).toBe('2');
+    const on = group.querySelector(`li[data-target="${SPACE_ON}"]`)!;
+    const off = group.querySelector(`li[data-target="${SPACE_OFF}"]`)!;
+    expect(
+      [on, off].map(row => [
+        row.getAttribute('data-via'),
+        row.getAttribute('data-remote-access'),
+        row.getAttribute('data-app-status'),
+        row.querySelector('.jp-SmSsh-targetName')?.textContent,
+        row.querySelector('.jp-SmSsh-remoteAccess')?.textContent,
+        row.querySelector('.jp-SmSsh-app')?.textContent,
+        row.querySelector('.jp-SmSsh-owner')?.textContent,
+        row.querySelector('.jp-SmSsh-domain')?.textContent
+      ])
+    ).toEqual([
+      [
+        'remote-access',
+        'ENABLED',
+        'InService',
+        'ssh-space-demo',
+        'remote access on',
+        'JupyterLab app: InService',
+        'alice',
+        SPACE_DOMAIN
+      ],
+      [
+        'remote-access',
+        'DISABLED',
+        'InService',
+        'ssh-space-off-demo',
+        'remote access off',
+        'JupyterLab app: InService',
+        'alice',
+        SPACE_DOMAIN
+      ]
+    ]);
+    expect(on.querySelector('.jp-SmSsh-remoteAccess')?.className).toContain(
+      'jp-mod-good'
+    );
+    expect(off.querySelector('.jp-SmSsh-remoteAccess')?.className).toContain(
+      'jp-mod-off'
+    );
+    // the ping (Offline while remote access is off) is what the remote-access badge says already
+    expect(off.querySelector('.jp-SmSsh-ping')).toBeNull();
+    // instances keep their SSM-agent badge
+    expect(
+      host
+        .querySelector(
+          'li[data-target="ssh-transform-demo.transform.sagemaker"]'
+        )
+        ?.getAttribute('data-via')
+    ).toBe('ssm-instance');
+    view.unmount();
+  });
+
+  it('opens terminals on a space with remote access on, and offers to enable it where it is off', async () => {
+    const { host, calls, view } = await renderPanel(clientWith(DEMO));
+    const on = host.querySelector(`li[data-target="${SPACE_ON}"]`)!;
+    expect(
+      Array.from(on.querySelectorAll('button')).map(b => [
+        b.getAttribute('aria-label'),
+        b.disabled
+      ])
+    ).toEqual([
+      [`Open terminal on ${SPACE_ON}`, false],
+      [`Forward a port of ${SPACE_ON}`, false],
+      [`Copy ssh command for ${SPACE_ON}`, false]
+    ]);
+    click(on.querySelector(`[aria-label="Open terminal on ${SPACE_ON}"]`));
+    const off = host.querySelector(`li[data-target="${SPACE_OFF}"]`)!;
+    const terminal = off.querySelector(
+      `button[aria-label="Open terminal on ${SPACE_OFF}"]`
+    ) as HTMLButtonElement;
+    const forward = off.querySelector(
+      `button[aria-label="Forward a port of ${SPACE_OFF}"]`
+    ) as HTMLButtonElement;
+    expect([terminal.disabled, forward.disabled]).toEqual([true, true]);
+    for (const button of [terminal, forward]) {
+      expect(button.title).toBe(
+        `Remote access is off on ${SPACE_OFF}: enable it first`
+      );
+      expect((button.parentElement as HTMLElement).getAttribute('title')).toBe(
+        button.title
+      );
+    }
+    click(terminal);
+    const enable = off.querySelector(
+      `button[aria-label="Enable remote access on ${SPACE_OFF}"]`
+    ) as HTMLButtonElement;
+    expect(enable.textContent).toBe('Enable remote access…');
+    expect(on.querySelector('.jp-SmSsh-enableRemoteAccess')).toBeNull();
+    click(enable);
+    expect(calls).toEqual([
+      ['openTerminal', SPACE_ON, 1],
+      ['enableRemoteAccess', SPACE_OFF]
+    ]);
+    view.unmount();
+  });
+
+  it('shows the step of a running operation, then its failure with the hint until dismissed', async () => {
+    const { host, calls, model, view } = await renderPanel(clientWith(DEMO));
+    const row = () => host.querySelector(`li[data-target="${SPACE_OFF}"]`)!;
+    inAct(() =>
+      model.applyEvent({
+        type: 'space-operation',
+        operation: spaceOperation({ step: 'restarting the JupyterLab app' })
+      })
+    );
+    expect(row().getAttribute('data-operation')).toBe('running');
+    const line = row().querySelector('.jp-SmSsh-spaceOperation')!;
+    expect(line.getAttribute('data-state')).toBe('running');
+    expect(line.getAttribute('role')).toBe('status');
+    expect(line.textContent).toBe(
+      'Enabling remote access: restarting the JupyterLab app…'
+    );
+    const enable = row().querySelector(
+      `button[aria-label="Enable remote access on ${SPACE_OFF}"]`
+    ) as HTMLButtonElement;
+    expect(enable.disabled).toBe(true);
+    expect(
+      (
+        row().querySelector(
+          `button[aria-label="Open terminal on ${SPACE_OFF}"]`
+        ) as HTMLButtonElement
+      ).title
+    ).toBe(`Remote access is being enabled on ${SPACE_OFF}`);
+    inAct(() =>
+      model.applyEvent({
+        type: 'space-operation',
+        operation: spaceOperation({
+          state: 'failed',
+          finishedAt: 2000,
+          error: 'access denied while updating space ssh-space-off-demo',
+          hint: 'add sagemaker:UpdateSpace to your role'
+        })
+      })
+    );
+    const failed = row().querySelector('.jp-SmSsh-spaceOperation')!;
+    expect(failed.getAttribute('data-state')).toBe('failed');
+    expect(failed.getAttribute('role')).toBe('alert');
+    expect(failed.textContent).toContain(
+      'Could not enable remote access: access denied while updating space ssh-space-off-demo'
+    );
+    expect(failed.textContent).toContain('add sagemaker:UpdateSpace');
+    expect(
+      (
+        row().querySelector(
+          `button[aria-label="Enable remote access on ${SPACE_OFF}"]`
+        ) as HTMLButtonElement
+      ).disabled
+    ).toBe(false);
+    click(failed.querySelector('button[aria-label="Dismiss"]'));
+    expect(calls).toEqual([['dismissSpaceOperation', SPACE_OFF]]);
+    // done: the target's own record says remote access is on
+    inAct(() => {
+      model.applyEvent({
+        type: 'space-operation',
+        operation: spaceOperation({ startedAt: 3000, state: 'done' })
+      });
+      model.applyEvent({
+        type: 'target-updated',
+        target: { ...model.findTarget(SPACE_OFF)!, remoteAccess: 'ENABLED' }
+      });
+    });
+    expect(row().querySelector('.jp-SmSsh-spaceOperation')).toBeNull();
+    expect(row().getAttribute('data-remote-access')).toBe('ENABLED');
+    expect(row().querySelector('.jp-SmSsh-enableRemoteAccess')).toBeNull();
+    view.unmount();
+  });
+
+  it('warns in the dialog that the app restarts and unsaved work is lost', () => {
+    const body = enableDialogBody(
+      { target: SPACE_OFF, appType: 'JupyterLab' },
+      trans
+    );
+    expect(body.hasClass('jp-SmSsh-enableDialog')).toBe(true);
+    expect(body.node.dataset.target).toBe(SPACE_OFF);
+    const warning = body.node.querySelector('.jp-SmSsh-enableWarning')!;
+    expect(warning.getAttribute('role')).toBe('alert');
+    expect(warning.textContent).toBe(
+      'The space’s JupyterLab app restarts to apply it: unsaved work in it is lost, and its kernels and terminals stop.'
+    );
+    expect(body.node.textContent).toContain(SPACE_OFF);
+    expect(body.node.textContent).toContain('Save your notebooks');
   });
 });
 

@@ -1,6 +1,15 @@
-/** The model's logic: grouping order, filters, events of each type, tunnel counts, polling, reset. */
+/**
+ * The model's logic: grouping order, filters, events of each type, tunnel counts, the spaces' operations (and
+ * following one to its end), polling, reset.
+ */
 import { Signal } from '@lumino/signaling';
-import { groupTargets, matchesFilter, SmSshModel } from '../model';
+import {
+  groupTargets,
+  matchesFilter,
+  remoteAccessOff,
+  SmSshModel
+} from '../model';
+import { followSpaceOperation } from '../space-operation';
 import { BridgeError } from '../request';
 import type {
   BridgeEvent,
@@ -8,7 +17,8 @@ import type {
   IBridgeInfo,
   IBridgeTarget,
   IBridgeTunnel,
-  IEventSource
+  IEventSource,
+  ISpaceOperation
 } from '../tokens';
 
 function target(
@@ -28,6 +38,17 @@ function target(
     owner: 'AIDAME',
     mine: true,
     instances: ['mi-0123456789abcdef0'],
+    via: 'ssm-instance',
+    ...overrides
+  };
+}
+
+function operation(overrides: Partial<ISpaceOperation> = {}): ISpaceOperation {
+  return {
+    target: 's.d-1.space.sagemaker',
+    state: 'running',
+    step: 'enabling remote access',
+    startedAt: 100,
     ...overrides
   };
 }
@@ -114,6 +135,17 @@ class FakeClient implements IBridgeClient {
   }
   async closeTunnel(): Promise<void> {
     return;
+  }
+  operations: ISpaceOperation[] = [];
+  async enableRemoteAccess(): Promise<never> {
+    throw new Error('not used');
+  }
+  async spaceOperation(): Promise<ISpaceOperation> {
+    const next = this.operations.shift();
+    if (!next) {
+      throw new BridgeError(404, { error: 'none', code: 'not-found' });
+    }
+    return next;
   }
 }
 
@@ -346,6 +378,85 @@ describe('SmSshModel', () => {
     model.applyEvent({ type: 'tunnel-closed', id: 'none' });
     model.applyEvent({ type: 'future-event' } as unknown as BridgeEvent);
     expect(changes).toBe(0);
+  });
+
+  it('keeps the newest report of each space operation, never an older one', () => {
+    let changes = 0;
+    model.changed.connect(() => changes++);
+    model.applyEvent({ type: 'space-operation', operation: operation() });
+    const restarting = operation({ step: 'restarting the JupyterLab app' });
+    model.applyEvent({ type: 'space-operation', operation: restarting });
+    expect(model.spaceOperation('s.d-1.space.sagemaker')).toBe(restarting);
+    const done = operation({ state: 'done', finishedAt: 200 });
+    model.applyEvent({ type: 'space-operation', operation: done });
+    // the POST's answer (running) arriving after the end is dropped, as is an older operation's event
+    model.setSpaceOperation(operation());
+    model.applyEvent({
+      type: 'space-operation',
+      operation: operation({ startedAt: 50, state: 'failed' })
+    });
+    expect(model.spaceOperation('s.d-1.space.sagemaker')).toBe(done);
+    expect(changes).toBe(3);
+    // a new one replaces it; dismissing forgets it
+    model.setSpaceOperation(operation({ startedAt: 300 }));
+    expect(model.spaceOperation('s.d-1.space.sagemaker')?.state).toBe(
+      'running'
+    );
+    model.clearSpaceOperation('s.d-1.space.sagemaker');
+    expect(model.spaceOperation('s.d-1.space.sagemaker')).toBeUndefined();
+  });
+
+  it('tells spaces whose remote access is off', () => {
+    const space = (fields: Partial<IBridgeTarget>) =>
+      target('s.d-1.space.sagemaker', { via: 'remote-access', ...fields });
+    expect(remoteAccessOff(space({ remoteAccess: 'DISABLED' }))).toBe(true);
+    expect(remoteAccessOff(space({}))).toBe(true);
+    expect(remoteAccessOff(space({ remoteAccess: 'ENABLED' }))).toBe(false);
+    expect(remoteAccessOff(target('j.training.sagemaker'))).toBe(false);
+    expect(
+      matchesFilter(
+        space({ appType: 'CodeEditor', kind: 'space' }),
+        'codeeditor'
+      )
+    ).toBe(true);
+  });
+
+  it('follows an operation by its events to the end', async () => {
+    const started = operation();
+    model.setSpaceOperation(started);
+    const seen: string[] = [];
+    const ended = followSpaceOperation(model, client, started, now =>
+      seen.push(now.step)
+    );
+    events.setConnected(true);
+    model.applyEvent({
+      type: 'space-operation',
+      operation: operation({ step: 'updating the space' })
+    });
+    model.applyEvent({
+      type: 'space-operation',
+      operation: operation({ state: 'failed', error: 'denied', hint: 'ask' })
+    });
+    expect(await ended).toMatchObject({ state: 'failed', error: 'denied' });
+    expect(seen).toEqual(['updating the space']);
+  });
+
+  it('follows an operation by asking the bridge while no event stream is connected', async () => {
+    const started = operation();
+    model.setSpaceOperation(started);
+    client.operations = [
+      operation({ step: 'waiting for the app' }),
+      operation({ state: 'done', finishedAt: 300 })
+    ];
+    const ended = await followSpaceOperation(
+      model,
+      client,
+      started,
+      undefined,
+      10
+    );
+    expect(ended.state).toBe('done');
+    expect(client.operations).toEqual([]);
   });
 
   it('tracks tunnels from events and counts the live ones', () => {

@@ -1,7 +1,8 @@
 /**
  * The plugins wired into a stand-in JupyterLab (a real CommandRegistry, ServerConnection settings whose fetch and
  * WebSocket answer like the bridge): activation, panel, palette, settings applied live, the event stream, the
- * commands (connect → terminal, forward-port, close-tunnel, copy ssh command, check-setup), the status-bar and
+ * commands (connect → terminal, also on a space, forward-port, close-tunnel, copy ssh command, check-setup,
+ * enable-remote-access with its confirmation and its progress from the events), the status-bar and
  * launcher items; and schema/plugin.json against JupyterLab's validator.
  */
 import './support/no-web-components';
@@ -18,7 +19,14 @@ import type { Widget } from '@lumino/widgets';
 import plugins from '../index';
 import { CommandIDs, ISmSshExtension, PLUGIN_ID } from '../tokens';
 import schemaFile from '../../schema/plugin.json';
-import { DEMO, INFO, tunnel } from './support/fixtures';
+import {
+  DEMO,
+  INFO,
+  SPACE_OFF,
+  SPACE_ON,
+  spaceOperation,
+  tunnel
+} from './support/fixtures';
 import { FakeSocket } from './support/fake-socket';
 import { createdTerminals } from './support/stubs';
 
@@ -81,6 +89,19 @@ function fakeBridge() {
     }
     if (request.method === 'DELETE' && path.startsWith('tunnels/')) {
       return new Response(null, { status: 204 });
+    }
+    if (request.method === 'POST' && path === 'spaces/remote-access') {
+      const asked = JSON.parse(body);
+      if (asked.confirmRestart !== true) {
+        return json(400, {
+          error: 'confirmRestart is not true',
+          code: 'bad-request'
+        });
+      }
+      return json(202, spaceOperation({ target: asked.target }));
+    }
+    if (request.method === 'GET' && path.startsWith('spaces/remote-access/')) {
+      return json(200, spaceOperation());
     }
     return json(404, { error: `no route /api/${path}`, code: 'not-found' });
   };
@@ -504,6 +525,153 @@ describe('the commands', () => {
       Notification.manager.notifications.some(n => n.message.includes('Copied'))
     ).toBe(true);
     copy.mockRestore();
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:connect on a space runs sm-ssh connect with its name', async () => {
+    const { app, extension } = await activate();
+    await app.commands.execute('sm-ssh:connect', { target: SPACE_ON });
+    expect(
+      (createdTerminals[0].options as { initialCommand: string }).initialCommand
+    ).toBe(`/usr/bin/node /opt/sm-ssh/main.js connect ${SPACE_ON}`);
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:enable-remote-access asks first, does nothing when cancelled', async () => {
+    const { app, bridge, extension } = await activate();
+    expect(
+      app.commands.label('sm-ssh:enable-remote-access', { target: SPACE_OFF })
+    ).toBe(`Enable remote access on ${SPACE_OFF}…`);
+    const running = app.commands.execute('sm-ssh:enable-remote-access', {
+      target: SPACE_OFF
+    });
+    const dialog = await waitFor(
+      () => document.querySelector('.jp-Dialog') as HTMLElement | null
+    );
+    expect(dialog.textContent).toContain(
+      'Enable remote access on ssh-space-off-demo?'
+    );
+    expect(
+      dialog.querySelector('.jp-SmSsh-enableWarning')?.textContent
+    ).toMatch(/restarts .*unsaved work in it is lost/);
+    const cancel = Array.from(dialog.querySelectorAll('button')).find(
+      b => b.textContent === 'Cancel'
+    )!;
+    cancel.click();
+    expect(await running).toBeNull();
+    expect(bridge.requests.some(r => r.method === 'POST')).toBe(false);
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:enable-remote-access posts confirmRestart, follows the steps and ends with a success', async () => {
+    const { app, bridge, extension } = await activate();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    const running = app.commands.execute('sm-ssh:enable-remote-access', {
+      target: SPACE_OFF
+    });
+    const dialog = await waitFor(
+      () => document.querySelector('.jp-Dialog') as HTMLElement | null
+    );
+    Array.from(dialog.querySelectorAll('button'))
+      .find(b => b.textContent === 'Restart and enable')!
+      .click();
+    await waitFor(() => extension.model.spaceOperation(SPACE_OFF));
+    const post = bridge.requests.find(r => r.method === 'POST')!;
+    expect(post.url.pathname).toBe('/lab-base/sm-ssh/api/spaces/remote-access');
+    expect(JSON.parse(post.body)).toEqual({
+      target: SPACE_OFF,
+      confirmRestart: true
+    });
+    socket.receive({
+      type: 'space-operation',
+      operation: spaceOperation({ step: 'restarting the JupyterLab app' })
+    });
+    await waitFor(() =>
+      Notification.manager.notifications.some(
+        n =>
+          n.type === 'in-progress' &&
+          n.message ===
+            `Enabling remote access on ${SPACE_OFF}: restarting the JupyterLab app…`
+      )
+    );
+    socket.receive({
+      type: 'target-updated',
+      target: {
+        ...extension.model.findTarget(SPACE_OFF)!,
+        remoteAccess: 'ENABLED'
+      }
+    });
+    socket.receive({
+      type: 'space-operation',
+      operation: spaceOperation({ state: 'done', finishedAt: 2000 })
+    });
+    expect(await running).toMatchObject({ state: 'done' });
+    expect(
+      Notification.manager.notifications.some(
+        n =>
+          n.type === 'success' &&
+          n.message.startsWith(`Remote access is on for ${SPACE_OFF}`)
+      )
+    ).toBe(true);
+    expect(extension.model.findTarget(SPACE_OFF)?.remoteAccess).toBe('ENABLED');
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:enable-remote-access shows a failure with its hint', async () => {
+    const { app, extension } = await activate();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    const running = app.commands.execute('sm-ssh:enable-remote-access', {
+      target: SPACE_OFF
+    });
+    const dialog = await waitFor(
+      () => document.querySelector('.jp-Dialog') as HTMLElement | null
+    );
+    Array.from(dialog.querySelectorAll('button'))
+      .find(b => b.textContent === 'Restart and enable')!
+      .click();
+    await waitFor(() => extension.model.spaceOperation(SPACE_OFF));
+    socket.receive({
+      type: 'space-operation',
+      operation: spaceOperation({
+        state: 'failed',
+        error: 'access denied while updating space ssh-space-off-demo',
+        hint: 'add sagemaker:UpdateSpace'
+      })
+    });
+    expect(await running).toMatchObject({ state: 'failed' });
+    expect(
+      Notification.manager.notifications.some(
+        n =>
+          n.type === 'error' &&
+          n.message ===
+            `Could not enable remote access on ${SPACE_OFF}: access denied while updating space ssh-space-off-demo — add sagemaker:UpdateSpace`
+      )
+    ).toBe(true);
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:enable-remote-access refuses what is not a space, or a space already on, without asking', async () => {
+    const { app, bridge, extension } = await activate();
+    expect(
+      await app.commands.execute('sm-ssh:enable-remote-access', {
+        target: 'ssh-training-demo.training.sagemaker'
+      })
+    ).toBeNull();
+    expect(
+      await app.commands.execute('sm-ssh:enable-remote-access', {
+        target: SPACE_ON
+      })
+    ).toBeNull();
+    expect(document.querySelector('.jp-Dialog')).toBeNull();
+    expect(bridge.requests.some(r => r.method === 'POST')).toBe(false);
+    expect(Notification.manager.notifications.map(n => n.message)).toEqual(
+      expect.arrayContaining([
+        'ssh-training-demo.training.sagemaker is not a Studio space: remote access is a setting of spaces',
+        `Remote access is already on for ${SPACE_ON}`
+      ])
+    );
     extension.model.dispose();
   });
 

@@ -49,7 +49,14 @@ export function PanelView(props: {
       />
     );
   } else {
-    body = <TargetGroups groups={groups} actions={actions} trans={trans} />;
+    body = (
+      <TargetGroups
+        groups={groups}
+        actions={actions}
+        trans={trans}
+        operationOf={target => model.spaceOperation(target)}
+      />
+    );
   }
   return (
     <>

@@ -6,5 +6,6 @@ export {
   type IBridge,
   type IBridgeOptions
 } from './bridge.js';
+export type { RemoteAccessEnabler } from './spaces.js';
 export { readStudioMetadata, type IStudioMetadata } from './studio.js';
 export type * from './types.js';

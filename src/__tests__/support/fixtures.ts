@@ -3,7 +3,8 @@ import type {
   IBridgeInfo,
   IBridgeTarget,
   IBridgeTunnel,
-  ISetupCheckResponse
+  ISetupCheckResponse,
+  ISpaceOperation
 } from '../../tokens';
 
 export function target(
@@ -21,6 +22,45 @@ export function target(
     ageSeconds: 90,
     instances: ['mi-0123456789abcdef0'],
     via: 'ssm-instance',
+    ...overrides
+  };
+}
+
+/** A Studio space as the bridge lists it (remote access on unless overridden). */
+export function space(
+  name: string,
+  overrides: Partial<IBridgeTarget> = {}
+): IBridgeTarget {
+  return target(`${name}.${SPACE_DOMAIN}.space.sagemaker`, {
+    kind: 'space',
+    status: 'InService',
+    ping: 'Online',
+    owner: 'alice',
+    mine: true,
+    ageSeconds: undefined,
+    instances: [],
+    resourceArn: `arn:aws:sagemaker:us-east-1:123456789012:space/${SPACE_DOMAIN}/${name}`,
+    via: 'remote-access',
+    remoteAccess: 'ENABLED',
+    appType: 'JupyterLab',
+    appStatus: 'InService',
+    ...overrides
+  });
+}
+
+/** The demo domain's id (moto makes one up; any d-… will do here). */
+export const SPACE_DOMAIN = 'd-demo0123abcd';
+export const SPACE_ON = `ssh-space-demo.${SPACE_DOMAIN}.space.sagemaker`;
+export const SPACE_OFF = `ssh-space-off-demo.${SPACE_DOMAIN}.space.sagemaker`;
+
+export function spaceOperation(
+  overrides: Partial<ISpaceOperation> = {}
+): ISpaceOperation {
+  return {
+    target: SPACE_OFF,
+    state: 'running',
+    step: 'enabling remote access',
+    startedAt: 1000,
     ...overrides
   };
 }
@@ -82,7 +122,9 @@ export const DEMO: IBridgeTarget[] = [
   target('ssh-transform-demo.transform.sagemaker', {
     ping: 'ConnectionLost',
     status: 'Stopping'
-  })
+  }),
+  space('ssh-space-demo'),
+  space('ssh-space-off-demo', { remoteAccess: 'DISABLED', ping: 'Offline' })
 ];
 
 export const SETUP: ISetupCheckResponse = {
