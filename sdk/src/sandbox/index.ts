@@ -21,6 +21,13 @@ export { SsmFaults, SsmSandboxState, ssmService } from './ssm-service.js';
 export * from './instances/index.js';
 export * from './sagemaker/index.js';
 export * from './logs/index.js';
+export * from './spaces/index.js';
+export {
+  PRESIGN_EXPIRES_SECONDS,
+  SessionManager,
+  type IRelayOptions,
+  type ISessionGrant
+} from './sessions.js';
 export { JsonUpstream, relay } from './upstream.js';
 export {
   SANDBOX_CREDENTIALS,

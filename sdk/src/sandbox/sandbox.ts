@@ -5,6 +5,7 @@ import { LogsFront, type ILogsFrontOptions } from './logs/index.js';
 import { startMoto, type IMotoServer } from './moto.js';
 import { SageMakerFront, type ISageMakerTimings } from './sagemaker/index.js';
 import { SessionManager, type ISessionManagerOptions } from './sessions.js';
+import { SpaceRemoteAccess } from './spaces/index.js';
 import { SsmSandboxState, ssmService } from './ssm-service.js';
 
 export interface ISandboxOptions {
@@ -46,6 +47,8 @@ export interface ISandbox {
   sagemaker: SageMakerFront;
   /** Logs Insights over moto's log events. */
   logs: LogsFront;
+  /** Studio spaces' remote access: their roots (`spaces.space(…).home`) and per-session SSH servers. */
+  spaces: SpaceRemoteAccess;
   close(): Promise<void>;
 }
 
@@ -114,8 +117,10 @@ export async function startSandbox(
   });
   const service = ssmService(ssm);
   service.operations = { ...service.operations, ...sessions.operations() };
+  const spaces = new SpaceRemoteAccess({ sessions });
   const sagemaker = new SageMakerFront({
     ...options.sagemaker,
+    remoteAccess: space => spaces.start(space),
     upstream: moto?.url,
     home: { account: options.account ?? '123456789012', region: 'us-east-1' }
   });
@@ -138,6 +143,7 @@ export async function startSandbox(
     );
     base = server.url.replace(/^http/, 'ws');
   } catch (error) {
+    await spaces.close();
     await ssm.close();
     await moto?.stop();
     throw error;
@@ -165,8 +171,10 @@ export async function startSandbox(
     sessions,
     sagemaker,
     logs,
+    spaces,
     close: async () => {
       sessions.closeAll();
+      await spaces.close();
       await server.close();
       await ssm.close();
       await moto?.stop();

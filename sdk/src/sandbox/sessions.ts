@@ -147,6 +147,8 @@ export class SessionManager {
   faults: IFaultPlan = {};
   /** How long a client WebSocket stays open before the service closes it (see the option); tests shorten it. */
   webSocketLifetimeMs: number;
+  /** The time presigned stream URLs are stamped and checked with; tests move it to expire a URL. */
+  now: () => number = Date.now;
   private readonly sessions = new Map<string, ISession>();
   /** Signs presigned stream URLs; never leaves the sandbox. */
   private readonly presignSecret = randomBytes(32);
@@ -177,7 +179,7 @@ export class SessionManager {
       'cell-number': cell
     });
     if (session.presign) {
-      const stamp = new Date()
+      const stamp = new Date(this.now())
         .toISOString()
         .replace(/[-:]/g, '')
         .replace(/\.\d{3}/, '');
@@ -245,7 +247,7 @@ export class SessionManager {
       Number(date[5]),
       Number(date[6])
     );
-    return Date.now() <= signedAt + Number(query.get('X-Amz-Expires')) * 1000;
+    return this.now() <= signedAt + Number(query.get('X-Amz-Expires')) * 1000;
   }
 
   /**
@@ -411,6 +413,7 @@ export class SessionManager {
       () => client.close(1008, 'no open message'),
       10_000
     );
+    client.once('close', () => clearTimeout(timer));
     client.once('message', (data, isBinary) => {
       clearTimeout(timer);
       let token: unknown;

@@ -9,6 +9,7 @@ import {
   sandboxCaller,
   startSandbox,
   type IDemoFleet,
+  type ISageMakerTimings,
   type ISandbox
 } from '../../src/sandbox/index.js';
 import { MOTO_SERVER } from './cloud.js';
@@ -34,11 +35,17 @@ export const credentials = async () => ({
 });
 
 export async function startDemoCloud(
-  options: { pacing?: boolean; hosts?: boolean } = {}
+  options: {
+    pacing?: boolean;
+    hosts?: boolean;
+    /** How long SageMaker transitions take (apps starting, a space's remote-access boot delay, …). */
+    sagemaker?: ISageMakerTimings;
+  } = {}
 ): Promise<IDemoCloud> {
   const sandbox = await startSandbox({
     motoServer: MOTO_SERVER,
-    pacing: options.pacing
+    pacing: options.pacing,
+    sagemaker: options.sagemaker
   });
   const saved = { ...process.env };
   // the SDK clients of the tests find the sandbox as users' programs find AWS: through the environment

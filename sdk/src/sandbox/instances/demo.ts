@@ -17,7 +17,8 @@ import {
   writeDemoLogs,
   type IDemoCloud,
   type IDemoLog,
-  type IDemoResources
+  type IDemoResources,
+  type IDemoSpace
 } from '../sagemaker/demo-resources.js';
 import type { InstanceRegistry } from './registry.js';
 
@@ -48,7 +49,18 @@ export interface IDemoFleet {
   publicKey: string;
   /** The SageMaker resources behind the instances, when the fleet was given a cloud. */
   resources?: IDemoResources;
+  /**
+   * The Studio spaces reached through remote access (no managed instance), when the fleet was given a cloud:
+   * `ssh-space-demo` (RemoteAccess ENABLED) and `ssh-space-off-demo` (DISABLED), owned by the user profile.
+   */
+  spaces: IDemoSpace[];
 }
+
+/** The demo's spaces: one with remote access on, one with it off. */
+export const DEMO_SPACES = {
+  on: 'ssh-space-demo',
+  off: 'ssh-space-off-demo'
+} as const;
 
 export interface IDemoFleetOptions {
   account?: string;
@@ -119,7 +131,11 @@ export async function createDemoFleet(
         otherTraining: 'bob-training-job',
         domainName: 'ssh-demo',
         userProfile,
-        kernelGateway
+        kernelGateway,
+        spaces: [
+          { name: DEMO_SPACES.on, remoteAccess: 'ENABLED' },
+          { name: DEMO_SPACES.off, remoteAccess: 'DISABLED' }
+        ]
       })
     : undefined;
   const domain = resources?.domainId ?? domainId;
@@ -215,7 +231,13 @@ export async function createDemoFleet(
       launched.map(instance => demoLog(instance, domain, userProfile))
     );
   }
-  return { instances: launched, identityFile, publicKey, resources };
+  return {
+    instances: launched,
+    identityFile,
+    publicKey,
+    resources,
+    spaces: resources?.spaces ?? []
+  };
 }
 
 /** Where SageMaker puts the container's output, and what the original project's setup prints there. */

@@ -1,11 +1,16 @@
 /** The sandbox's managed instances: control plane (registry), per-instance hosts, Run Command, the demo fleet. */
 export {
   createDemoFleet,
+  DEMO_SPACES,
   type DemoKind,
   type IDemoFleet,
   type IDemoFleetOptions,
   type IDemoInstance
 } from './demo.js';
+export type {
+  IDemoResources,
+  IDemoSpace
+} from '../sagemaker/demo-resources.js';
 export {
   AgentMessages,
   EC2_MESSAGES_PREFIX,

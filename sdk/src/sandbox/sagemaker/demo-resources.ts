@@ -19,11 +19,13 @@ import {
   CreateModelCommand,
   CreateNotebookInstanceCommand,
   CreateProcessingJobCommand,
+  CreateSpaceCommand,
   CreateTrainingJobCommand,
   CreateTransformJobCommand,
   CreateUserProfileCommand,
   SageMakerClient
 } from '@aws-sdk/client-sagemaker';
+import { formatTarget } from '../../names/index.js';
 import type { SageMakerFront } from './front.js';
 
 /** Where the demo creates its resources: the sandbox's endpoint and its SageMaker front (to start the jobs). */
@@ -45,12 +47,31 @@ export interface IDemoResourceNames {
   domainName: string;
   userProfile: string;
   kernelGateway: string;
+  /** Studio spaces of `userProfile` (private, JupyterLab app `default` InService on ml.m5.large). */
+  spaces?: Array<{ name: string; remoteAccess: 'ENABLED' | 'DISABLED' }>;
+}
+
+/** A Studio space of the demo, reached through SageMaker remote access. */
+export interface IDemoSpace {
+  spaceName: string;
+  domainId: string;
+  /** `arn:aws:sagemaker:<region>:<account>:space/<domain-id>/<space-name>`. */
+  spaceArn: string;
+  /** `<space>.<domain-id>.space.sagemaker`. */
+  target: string;
+  remoteAccess: 'ENABLED' | 'DISABLED';
+  ownerProfile: string;
+  appType: 'JupyterLab';
+  appName: string;
+  instanceType: string;
 }
 
 export interface IDemoResources {
   domainId: string;
-  /** ARNs by resource name (the Studio app by its app name). */
+  /** ARNs by resource name (the Studio app by its app name, a space by its space name). */
   arns: Record<string, string>;
+  /** The Studio spaces, in the order the names gave them. */
+  spaces: IDemoSpace[];
 }
 
 /** A log stream and the lines a container wrote to it. */
@@ -226,6 +247,47 @@ export async function createDemoResources(
         )
       ).AppArn as string;
     }
+    const spaces: IDemoSpace[] = [];
+    for (const { name, remoteAccess } of names.spaces ?? []) {
+      const spaceArn = (
+        await client.send(
+          new CreateSpaceCommand({
+            DomainId: domainId,
+            SpaceName: name,
+            OwnershipSettings: { OwnerUserProfileName: names.userProfile },
+            SpaceSharingSettings: { SharingType: 'Private' },
+            SpaceSettings: { AppType: 'JupyterLab', RemoteAccess: remoteAccess }
+          })
+        )
+      ).SpaceArn as string;
+      const instanceType = 'ml.m5.large';
+      await client.send(
+        new CreateAppCommand({
+          DomainId: domainId,
+          SpaceName: name,
+          AppType: 'JupyterLab',
+          AppName: 'default',
+          ResourceSpec: { InstanceType: instanceType }
+        })
+      );
+      arns[name] = spaceArn;
+      spaces.push({
+        spaceName: name,
+        domainId,
+        spaceArn,
+        target: formatTarget({
+          form: 'name',
+          kind: 'space',
+          name,
+          domain: domainId
+        }),
+        remoteAccess,
+        ownerProfile: names.userProfile,
+        appType: 'JupyterLab',
+        appName: 'default',
+        instanceType
+      });
+    }
     const scope = { account: names.account, region: names.region };
     for (const name of [names.training, names.otherTraining]) {
       cloud.sagemaker.jobs.advance('training', name, { scope });
@@ -233,7 +295,9 @@ export async function createDemoResources(
     cloud.sagemaker.jobs.advance('processing', names.processing, { scope });
     cloud.sagemaker.jobs.advance('transform', names.transform, { scope });
     cloud.sagemaker.settleAll();
-    return { domainId, arns };
+    // the demo is ready to connect to at once: its spaces' remote-access servers have booted
+    cloud.sagemaker.studio.bootRemoteAccess();
+    return { domainId, arns, spaces };
   } finally {
     client.destroy();
   }

@@ -634,6 +634,16 @@ export class StudioStore {
     };
   }
 
+  /** Control: the remote-access servers of every InService app have booted (no InternalFailure from now on). */
+  bootRemoteAccess(): void {
+    this.settleAll(false);
+    for (const app of this.apps.values()) {
+      if (app.status === 'InService') {
+        app.readyAt = -Infinity;
+      }
+    }
+  }
+
   /** Control: an app fails (e.g. its image does not start), with the reason Describe shows. */
   failApp(arn: string, reason: string): void {
     const app = [...this.apps.values()].find(
