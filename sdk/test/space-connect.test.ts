@@ -2,8 +2,8 @@
  * Studio spaces through SageMaker remote access, on the sandbox's demo fleet (its remote-access SSH server, a fresh
  * host key per session, `none` auth for sagemaker-user, presigned StreamUrls, InternalFailure while an app boots):
  * the SDK's openSsh runs `hostname` with HOME/USER set and pins nothing; the space with remote access off gets the
- * fix and no session; the CLI as processes: exec's exit status and --json, connect with a command and with a shell
- * fed from a pipe, cp both ways, forward to a local HTTP server, --verbose (the Studio name's fallback, the host
+ * fix and no session; the CLI as processes: exec's exit status and --json, connect with a command, with a shell
+ * fed from a pipe and in a terminal (pty, resize), cp both ways, forward to a local HTTP server, --verbose (the Studio name's fallback, the host
  * key), StartSession retried through an app's boot delay (counted by the sandbox); and real OpenSSH and scp by
  * space name after `sm-ssh ssh-config --write`.
  */
@@ -197,6 +197,36 @@ describe('the CLI on a space', () => {
       'shell /home/sagemaker-user sagemaker-user /home/sagemaker-user\n'
     );
     expect(shell.code).toBe(3);
+  });
+
+  it('connect in a terminal: a pty, HOME set, the exit status, and the remote window follows a resize', async () => {
+    const flag = join(scratch, 'resize-now');
+    // util-linux script gives the CLI a terminal; a background stty resizes it once the test says so (SIGWINCH to
+    // the CLI). A background job of a non-interactive sh has /dev/null as stdin, hence </dev/tty.
+    const inner = [
+      'stty rows 30 cols 100',
+      `(while [ ! -e ${flag} ]; do sleep 0.1; done; stty rows 40 cols 120 </dev/tty) &`,
+      `exec ${process.execPath} ${CLI} connect ${on.target}`
+    ].join('\n');
+    const child = spawn('script', ['-qfec', inner, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm', ...env }
+    });
+    let out = '';
+    child.stdout.on('data', chunk => (out += String(chunk)));
+    child.stderr.on('data', chunk => (out += String(chunk)));
+    const closed = new Promise<number | null>(resolve =>
+      child.once('close', resolve)
+    );
+    child.stdin.write(
+      'echo "S1=$(stty size) T=$(tty) H=$HOME"; sleep 3; echo "S2=$(stty size)"; exit 5\n'
+    );
+    for (let i = 0; i < 300 && !/S1=\d/.test(out); i++) {
+      await delay(100);
+    }
+    writeFileSync(flag, '');
+    expect(await closed).toBe(5);
+    expect(out).toMatch(/S1=30 100 T=\/dev\/pts\/\d+ H=\/home\/sagemaker-user/);
+    expect(out).toContain('S2=40 120');
   });
 
   it('cp uploads into the home directory and downloads it back, the same bytes', async () => {
