@@ -19,7 +19,7 @@ import { SPACE_HOME, SPACE_USER, type IResolvedSpace } from './types.js';
 
 export interface IOpenSpaceOptions
   extends
-    Pick<IOpenSshOptions, 'user' | 'onProgress'>,
+    Pick<IOpenSshOptions, 'user' | 'onProgress' | 'onWait'>,
     Pick<ISpaceSessionOptions, 'sleep'> {
   /** How long StartSession is retried while the app gets ready (default 2 min). */
   startTimeoutMs?: number;
@@ -61,6 +61,7 @@ export async function openSpaceSsh(
   const session = await startSpaceSession(clients, resolved.space, {
     timeoutMs: options.startTimeoutMs,
     onProgress: options.onProgress,
+    onWait: options.onWait,
     sleep: options.sleep
   });
   try {

@@ -10,6 +10,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { describeAwsError, errorName } from '../aws/errors.js';
 import { sagemakerSdk } from '../aws/sdk.js';
 import { OperationError, UsageError } from '../errors.js';
+import type { IResolveProgress } from '../resolve/resolve.js';
 import { DataChannelSession } from '../ssm/session.js';
 import { spaceTargetName } from './describe.js';
 import type { ISpaceInfo } from './types.js';
@@ -32,6 +33,8 @@ export interface ISpaceSessionOptions {
   timeoutMs?: number;
   /** Progress lines (each retry), for --verbose. */
   onProgress?: (text: string) => void;
+  /** Called before each retry's wait, for a spinner (as resolution's waits are). */
+  onWait?: (progress: IResolveProgress) => void;
   /** Delay function (tests). */
   sleep?: (ms: number) => Promise<void>;
   /** How long the data channel's handshake may take (default 30 s). */
@@ -132,6 +135,13 @@ export async function startSpaceGrant(
       options.onProgress?.(
         `StartSession: ${errorName(error)} (the app may still be starting), retry ${attempt} in ${(backoff / 1000).toFixed(1)} s`
       );
+      options.onWait?.({
+        target,
+        reason: `the remote-access server is not ready yet (${errorName(error)})`,
+        attempt,
+        waitedMs: waited,
+        nextDelayMs: backoff
+      });
       await sleep(backoff);
     }
   }
