@@ -61,11 +61,10 @@ beforeAll(async () => {
   }).dir;
 });
 
-afterEach(() => {
-  for (const { client, session } of opened.splice(0)) {
-    client?.end();
-    void session.close();
-  }
+afterEach(async () => {
+  const ending = opened.splice(0);
+  ending.forEach(({ client }) => client?.end());
+  await Promise.all(ending.map(({ session }) => session.close()));
 });
 
 afterAll(async () => {

@@ -34,6 +34,13 @@ export interface ISandboxState {
     /** The SageMaker resource behind the instance, when the sandbox created it. */
     resourceArn?: string;
   }>;
+  /** The demo's Studio spaces, reached through SageMaker remote access (no managed instance). */
+  spaces?: Array<{
+    /** `<space>.<domain-id>.space.sagemaker`. */
+    target: string;
+    spaceArn: string;
+    remoteAccess: 'ENABLED' | 'DISABLED';
+  }>;
   /** A private key the demo instances' sshd accept, if the sandbox made demo instances. */
   identityFile?: string;
   /** The login user of the demo instances. */

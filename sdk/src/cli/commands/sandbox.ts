@@ -51,6 +51,11 @@ function printState(out: IOutput, state: ISandboxState): void {
       `  the endpoint's instance is in the log group /aws/sagemaker/Endpoints/${endpoint.name} (Logs Insights)`
     );
   }
+  for (const space of state.spaces ?? []) {
+    out.line(
+      `  space ${space.target} (remote access ${space.remoteAccess === 'ENABLED' ? 'on' : 'off'})`
+    );
+  }
   if (state.identityFile) {
     out.line(
       `Demo instances accept ${state.user}@ with the key ${state.identityFile}, e.g.:`
@@ -122,6 +127,11 @@ async function runForeground(flags: IUpFlags): Promise<void> {
         ...(fleet?.resources ? { resourceArn } : {})
       })
     ),
+    spaces: (fleet?.spaces ?? []).map(({ target, spaceArn, remoteAccess }) => ({
+      target,
+      spaceArn,
+      remoteAccess
+    })),
     identityFile: fleet?.identityFile,
     user: fleet ? 'root' : undefined,
     startedAt: new Date().toISOString()

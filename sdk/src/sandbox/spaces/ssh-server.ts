@@ -47,6 +47,22 @@ function inTerminal(command: string, pty: PseudoTtyInfo): string {
   return `exec /usr/bin/script -qfec ${shellQuote(inner)} /dev/null`;
 }
 
+/**
+ * A fresh ed25519 host key. ssh2 1.17 cannot parse about one in 170 of the OpenSSH keys its own generator writes
+ * ("Malformed OpenSSH private key"); such a key is drawn again.
+ */
+function hostKeyPair(utils: typeof import('ssh2').utils): {
+  private: string;
+  public: string;
+} {
+  for (;;) {
+    const keys = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(keys.private) instanceof Error)) {
+      return keys;
+    }
+  }
+}
+
 export class SpaceSshServer {
   private readonly processes = new Set<ChildProcess>();
   private readonly connections = new Set<Connection>();
@@ -62,7 +78,7 @@ export class SpaceSshServer {
   /** Listens on 127.0.0.1 and a free port with a fresh ed25519 host key. */
   static async start(space: SpaceRoot): Promise<SpaceSshServer> {
     const { Server: SshServer, utils } = ssh2();
-    const keys = utils.generateKeyPairSync('ed25519');
+    const keys = hostKeyPair(utils);
     const server = new SshServer({
       hostKeys: [keys.private],
       ident: SPACE_SSH_IDENT
