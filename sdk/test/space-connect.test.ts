@@ -171,7 +171,7 @@ describe('the CLI on a space', () => {
     expect(parsed).not.toHaveProperty('instanceId');
   });
 
-  it('the space with remote access off: exit 1 with the enable command, no session', async () => {
+  it('the space with remote access off: exit 1 with the enable command; an unknown space and --node 2: exit 2; no session', async () => {
     const before = startSessions();
     const result = await sm(['exec', off.target, '--', 'true']);
     expect(result.code).toBe(1);
@@ -182,6 +182,19 @@ describe('the CLI on a space', () => {
       `sm-ssh space enable-remote-access ${off.target}`
     );
     expect(result.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    const unknown = await sm([
+      'exec',
+      `no-such-space.${on.domainId}.space.sagemaker`,
+      '--',
+      'true'
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(
+      `there is no space no-such-space in domain ${on.domainId}`
+    );
+    const node = await sm(['exec', on.target, '--node', '2', '--', 'true']);
+    expect(node.code).toBe(2);
+    expect(node.stderr).toContain('a space has one node');
     expect(startSessions()).toBe(before);
   });
 
