@@ -2,7 +2,9 @@
  * `sm-ssh serve`'s bridge API against the sandbox's demo fleet (real sshd hosts), spoken to as the panel does: real
  * HTTP over the unix socket jupyter-server-proxy would use (and once over a loopback port), a real WebSocket for the
  * events. Readiness, info, targets, the XSRF and Origin guards, errors as JSON, a tunnel to a TCP server on this
- * host (bytes counted, events, closed), the setup check on roles in moto, and the CLI as a process.
+ * host (bytes counted, events, closed), the setup check on roles in moto, Studio spaces (listed with their remote
+ * access; enabling it on the demo space that has it off, the app restarted by the sandbox, progress and the new
+ * state as events), and the CLI as a process.
  */
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { StopProcessingJobCommand } from '@aws-sdk/client-sagemaker';
@@ -31,6 +33,7 @@ import {
   type IBridgeError,
   type IBridgeInfo,
   type IBridgeTunnel,
+  type ISpaceOperation,
   type ISetupCheckResponse,
   type ITargetsResponse,
   type ITunnelsResponse
@@ -795,6 +798,168 @@ describe('target events', () => {
     } finally {
       events.close();
     }
+  });
+});
+
+describe('Studio spaces', () => {
+  const spaceNamed = (name: string) => {
+    const found = cloud.fleet.spaces.find(space => space.spaceName === name);
+    if (!found) {
+      throw new Error(`the demo fleet has no space ${name}`);
+    }
+    return found.target;
+  };
+
+  it('lists the demo spaces with their remote access, app and how connect reaches them', async () => {
+    const { json } = await call<ITargetsResponse>(
+      'GET',
+      '/api/targets?refresh=1'
+    );
+    const byName = Object.fromEntries(
+      json.targets.map(target => [target.target, target])
+    );
+    expect(byName[spaceNamed('ssh-space-demo')]).toMatchObject({
+      kind: 'space',
+      via: 'remote-access',
+      remoteAccess: 'ENABLED',
+      appType: 'JupyterLab',
+      appStatus: 'InService',
+      status: 'InService',
+      ping: 'Online',
+      owner: 'alice',
+      instances: []
+    });
+    expect(byName[spaceNamed('ssh-space-off-demo')]).toMatchObject({
+      via: 'remote-access',
+      remoteAccess: 'DISABLED',
+      ping: 'Offline'
+    });
+    expect(byName[TRAINING].via).toBe('ssm-instance');
+  });
+
+  it('refuses to enable remote access without XSRF, without confirmRestart, or on what is not a space', async () => {
+    const off = spaceNamed('ssh-space-off-demo');
+    const noXsrf = await call<IBridgeError>(
+      'POST',
+      '/api/spaces/remote-access',
+      { body: { target: off, confirmRestart: true } }
+    );
+    expect([noXsrf.status, noXsrf.json.code]).toEqual([403, 'forbidden']);
+    const unconfirmed = await post<IBridgeError>('/api/spaces/remote-access', {
+      target: off
+    });
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.json).toMatchObject({
+      code: 'bad-request',
+      error: `confirmRestart is not true: enabling remote access restarts the app of ${off}, and unsaved work in it is lost`,
+      hint: expect.any(String)
+    });
+    const job = await post<IBridgeError>('/api/spaces/remote-access', {
+      target: TRAINING,
+      confirmRestart: true
+    });
+    expect(job.status).toBe(400);
+    expect(job.json.error).toMatch(/is not a Studio space/);
+    const none = await call<IBridgeError>(
+      'GET',
+      `/api/spaces/remote-access/${off}`
+    );
+    expect([none.status, none.json.code]).toEqual([404, 'not-found']);
+    for (const reply of [unconfirmed, job, none]) {
+      expect(reply.text).not.toMatch(/\n\s+at /);
+    }
+    const listed = await call<ITargetsResponse>('GET', '/api/targets');
+    expect(
+      listed.json.targets.find(target => target.target === off)?.remoteAccess
+    ).toBe('DISABLED');
+  });
+
+  it('enables remote access on the space that has it off: 202, 409 while it runs, steps, the new state, done', async () => {
+    const off = spaceNamed('ssh-space-off-demo');
+    const events = await openEvents(SAME_HOST);
+    try {
+      await events.next(isType('targets'));
+      const started = await post<ISpaceOperation>('/api/spaces/remote-access', {
+        target: off,
+        confirmRestart: true
+      });
+      expect(started.status).toBe(202);
+      expect(started.json).toMatchObject({ target: off, state: 'running' });
+      const again = await post<IBridgeError>('/api/spaces/remote-access', {
+        target: off,
+        confirmRestart: true
+      });
+      expect([again.status, again.json.code]).toEqual([409, 'conflict']);
+      const running = await call<ISpaceOperation>(
+        'GET',
+        `/api/spaces/remote-access/${off}`
+      );
+      expect(running.json).toMatchObject({
+        state: 'running',
+        startedAt: started.json.startedAt
+      });
+      const done = await events.next(
+        isType(
+          'space-operation',
+          event =>
+            event.operation.target === off &&
+            event.operation.state !== 'running'
+        ),
+        60_000
+      );
+      expect(done.operation).toMatchObject({ state: 'done', target: off });
+      expect(done.operation.error).toBeUndefined();
+      const steps = events.events
+        .filter(
+          (event): event is Extract<BridgeEvent, { type: 'space-operation' }> =>
+            event.type === 'space-operation'
+        )
+        .map(event => event.operation.step);
+      expect(new Set(steps).size).toBeGreaterThan(1);
+      // the space's new record went out before the end was reported
+      const updated = events.events.findIndex(
+        event =>
+          event.type === 'target-updated' &&
+          event.target.target === off &&
+          event.target.remoteAccess === 'ENABLED'
+      );
+      expect(updated).toBeGreaterThan(-1);
+      expect(updated).toBeLessThan(events.events.indexOf(done));
+      const after = await call<ISpaceOperation>(
+        'GET',
+        `/api/spaces/remote-access/${off}`
+      );
+      expect(after.json).toMatchObject({ state: 'done' });
+      expect(after.json.finishedAt).toBeGreaterThanOrEqual(
+        after.json.startedAt
+      );
+      const listed = await call<ITargetsResponse>('GET', '/api/targets');
+      expect(
+        listed.json.targets.find(target => target.target === off)
+      ).toMatchObject({ remoteAccess: 'ENABLED', appStatus: 'InService' });
+    } finally {
+      events.close();
+    }
+  }, 90_000);
+
+  it('ends failed, with the error and its hint, for a space that does not exist', async () => {
+    const ghost = 'no-such-space.d-nosuchdomain.space.sagemaker';
+    const started = await post<ISpaceOperation>('/api/spaces/remote-access', {
+      target: ghost,
+      confirmRestart: true
+    });
+    expect(started.status).toBe(202);
+    let operation = started.json;
+    for (let i = 0; i < 100 && operation.state === 'running'; i++) {
+      await new Promise(resolve => setTimeout(resolve, 100));
+      operation = (
+        await call<ISpaceOperation>('GET', `/api/spaces/remote-access/${ghost}`)
+      ).json;
+    }
+    expect(operation.state).toBe('failed');
+    expect(operation.error).toMatch(/no-such-space/);
+    expect(operation.error).not.toMatch(/\n/);
+    expect(operation.hint).toEqual(expect.any(String));
   });
 });
 
