@@ -471,7 +471,7 @@ describe('the remote-access SSH server', () => {
     await until(async () => processesUsing(spaceDir).length === 0);
   });
 
-  it('gives a pty shell of the size asked for', async () => {
+  it('gives a pty shell of the size asked for, resized by window-change', async () => {
     const { client } = await login(on);
     const channel = await new Promise<ClientChannel>((resolve, reject) =>
       client.shell({ rows: 30, cols: 101, term: 'xterm' }, (error, ch) =>
@@ -479,9 +479,18 @@ describe('the remote-access SSH server', () => {
       )
     );
     const done = collect(channel);
-    channel.write('stty size; tty; echo "term=$TERM"; exit 3\n');
+    let seen = '';
+    channel.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    channel.write('stty size\n');
+    await until(async () => /30 101/.test(seen));
+    channel.setWindow(40, 120, 0, 0);
+    await until(async () => {
+      channel.write('stty size\n');
+      await new Promise(resolve => setTimeout(resolve, 200));
+      return /40 120/.test(seen);
+    });
+    channel.write('tty; echo "term=$TERM"; exit 3\n');
     const run = await done;
-    expect(run.stdout).toMatch(/30 101/);
     expect(run.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(run.stdout).toMatch(/term=xterm/);
     expect(run.code).toBe(3);
