@@ -390,5 +390,12 @@ describe('OpenSSH by space name after ssh-config --write', () => {
     expect(down.code).toBe(0);
     expect(readFileSync(back).equals(data)).toBe(true);
     expect(existsSync(join(scratch, '.ssh', 'known_hosts'))).toBe(false);
+    // a Studio name falls back to the space, but OpenSSH applies the pinning block to it: the proxy says what to use
+    const studio = await ssh([
+      `default.${on.spaceName}.${on.domainId}.studio.sagemaker`,
+      'true'
+    ]);
+    expect(studio.code).toBe(255);
+    expect(studio.stderr).toContain(`with OpenSSH use ${on.target}`);
   });
 });

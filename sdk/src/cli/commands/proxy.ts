@@ -227,6 +227,12 @@ export function registerProxyCommand(program: Command): void {
         const resolved = await resolveSpaceLike(clients, target, flags);
         if (resolved?.via === 'remote-access') {
           spacePort(resolved.name, port);
+          if (resolved.target.kind !== 'space') {
+            // OpenSSH applies the Host *.sagemaker block to this name: root and pinned keys, which a space has not
+            process.stderr.write(
+              `sm-ssh proxy: ${target} is reached through its space's remote access, whose host key is new in every session; with OpenSSH use ${resolved.name} (its Host *.space.sagemaker block pins nothing)\n`
+            );
+          }
           await relaySpace(clients, resolved, log);
           return;
         }
