@@ -471,6 +471,43 @@ describe('the remote-access SSH server', () => {
     await until(async () => processesUsing(spaceDir).length === 0);
   });
 
+  it('ends the sessions of a space whose app is deleted', async () => {
+    const name = `gone-${randomBytes(3).toString('hex')}`;
+    const { SpaceArn } = await sagemaker.send(
+      new CreateSpaceCommand({
+        DomainId: on.domainId,
+        SpaceName: name,
+        SpaceSettings: { AppType: 'JupyterLab', RemoteAccess: 'ENABLED' }
+      })
+    );
+    const app = {
+      DomainId: on.domainId,
+      SpaceName: name,
+      AppType: 'JupyterLab' as const,
+      AppName: 'default'
+    };
+    await sagemaker.send(new CreateAppCommand(app));
+    await until(
+      async () =>
+        (await sagemaker.send(new DescribeAppCommand(app))).Status ===
+        'InService'
+    );
+    cloud.sandbox.sagemaker.studio.bootRemoteAccess();
+    const space = { ...on, spaceName: name, spaceArn: SpaceArn as string };
+    const { client } = await login(space);
+    const session = opened[opened.length - 1].session;
+    const closed = new Promise(resolve => session.once('close', resolve));
+    const running = await new Promise<ClientChannel>((resolve, reject) =>
+      client.exec('echo up; exec sleep 300', (error, channel) =>
+        error ? reject(error) : resolve(channel)
+      )
+    );
+    await new Promise(resolve => running.once('data', resolve));
+    await sagemaker.send(new DeleteAppCommand(app));
+    await closed;
+    expect(session.isOpen).toBe(false);
+  });
+
   it('gives a pty shell of the size asked for, resized by window-change', async () => {
     const { client } = await login(on);
     const channel = await new Promise<ClientChannel>((resolve, reject) =>

@@ -121,6 +121,7 @@ export async function startSandbox(
   const sagemaker = new SageMakerFront({
     ...options.sagemaker,
     remoteAccess: space => spaces.start(space),
+    onSpaceAppStopped: space => void spaces.end(space),
     upstream: moto?.url,
     home: { account: options.account ?? '123456789012', region: 'us-east-1' }
   });

@@ -1,5 +1,6 @@
 /**
- * The sandbox's SageMaker endpoint: jobs, Studio user profiles/spaces/apps and their tags are answered here;
+ * The sandbox's SageMaker endpoint: jobs, Studio user profiles/spaces/apps, remote-access StartSession and their
+ * tags are answered here;
  * every other operation (models, endpoints, notebook instances, domains, …) goes to moto unchanged.
  */
 import {
@@ -20,7 +21,11 @@ import {
   validation,
   type IScope
 } from './shapes.js';
-import { StudioStore, type IRemoteAccessSpace } from './studio.js';
+import {
+  StudioStore,
+  type IRemoteAccessSpace,
+  type ISpaceAddress
+} from './studio.js';
 import { TagStore, tagsOf } from './tags.js';
 
 export interface ISageMakerFrontOptions extends ISageMakerTimings {
@@ -33,6 +38,8 @@ export interface ISageMakerFrontOptions extends ISageMakerTimings {
    * remote-access SSH server); without it StartSession answers ServiceUnavailable.
    */
   remoteAccess?: (space: IRemoteAccessSpace) => Promise<IRemoteAccessGrant>;
+  /** A space's app was deleted or failed: its remote-access sessions end, as the space's compute goes away. */
+  onSpaceAppStopped?: (space: ISpaceAddress) => void;
 }
 
 /** What sagemaker:StartSession answers. */
@@ -61,7 +68,11 @@ export class SageMakerFront {
       this.clock,
       options.home ?? { account: '123456789012', region: 'us-east-1' }
     );
-    this.studio = new StudioStore(this.tags, this.clock);
+    this.studio = new StudioStore(
+      this.tags,
+      this.clock,
+      options.onSpaceAppStopped
+    );
     this.upstream = options.upstream
       ? new JsonUpstream(options.upstream)
       : undefined;

@@ -30,6 +30,7 @@ export {
   StudioStore,
   USER_PROFILE_ARN_TAG,
   type IRemoteAccessSpace,
+  type ISpaceAddress,
   type AppStatus,
   type AppType,
   type OwnerStatus

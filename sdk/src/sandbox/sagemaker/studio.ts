@@ -2,7 +2,9 @@
  * Studio user profiles, spaces and apps, which moto does not implement (500 on every call). Domains stay in moto;
  * the service checks a domain there before creating anything in it. Profiles and spaces are Pending, then
  * InService after the clock's ready time; apps likewise; a deleted app stays listed as Deleted, a deleted profile
- * or space disappears once Deleting is over.
+ * or space disappears once Deleting is over. UpdateSpace merges SpaceSettings (Updating, then InService). For
+ * StartSession (remote access), an app keeps the RemoteAccess its space had when the app was created, and for
+ * `remoteAccessBootMs` after it is InService the session fails with InternalFailure, as a freshly started app's does.
  */
 import { AwsServiceError, type ICallContext } from '../aws-json-server.js';
 import { settle, type Clock, type IEvolving } from './clock.js';
@@ -49,6 +51,12 @@ export const USER_PROFILE_ARN_TAG = 'sagemaker:user-profile-arn';
 
 /** Apps whose spaces offer remote access. */
 const REMOTE_ACCESS_APPS: readonly string[] = ['JupyterLab', 'CodeEditor'];
+
+/** Where a space is. */
+export type ISpaceAddress = Pick<
+  IRemoteAccessSpace,
+  'scope' | 'domainId' | 'spaceName'
+>;
 
 /** A space that StartSession may open a remote-access session to: it is InService with a running app. */
 export interface IRemoteAccessSpace {
@@ -137,8 +145,20 @@ export class StudioStore {
 
   constructor(
     private readonly tags: TagStore,
-    private readonly clock: Clock
+    private readonly clock: Clock,
+    /** A space's app is being deleted or failed: what runs in the space (remote-access sessions) ends. */
+    private readonly onSpaceAppStopped?: (space: ISpaceAddress) => void
   ) {}
+
+  private appStopped(app: IApp): void {
+    if (app.owner.kind === 'space') {
+      this.onSpaceAppStopped?.({
+        scope: app.scope,
+        domainId: app.domainId,
+        spaceName: app.owner.name
+      });
+    }
+  }
 
   private static ownerKey(
     scope: IScope,
@@ -514,6 +534,7 @@ export class StudioStore {
     const now = this.clock.now();
     app.status = 'Deleting';
     app.modified = now;
+    this.appStopped(app);
     app.pending = {
       at: now + this.clock.deleteMs,
       apply: at => {
@@ -656,6 +677,7 @@ export class StudioStore {
     app.status = 'Failed';
     app.failureReason = reason;
     app.modified = this.clock.now();
+    this.appStopped(app);
   }
 
   /** Applies pending transitions: every one with `force`, else those that are due. */

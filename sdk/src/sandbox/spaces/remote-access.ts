@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IRemoteAccessSpace } from '../sagemaker/studio.js';
+import type { IRemoteAccessSpace, ISpaceAddress } from '../sagemaker/studio.js';
 import type { ISessionGrant, SessionManager } from '../sessions.js';
 import { SpaceRoot } from './space-root.js';
 import { SpaceSshServer } from './ssh-server.js';
@@ -20,7 +20,8 @@ export interface ISpaceRemoteAccessOptions {
 export class SpaceRemoteAccess {
   private rootDir?: string;
   private readonly spaces = new Map<string, SpaceRoot>();
-  private readonly servers = new Set<SpaceSshServer>();
+  /** The servers of the sessions still open, with the space they serve. */
+  private readonly servers = new Map<SpaceSshServer, SpaceRoot>();
 
   constructor(private readonly options: ISpaceRemoteAccessOptions) {}
 
@@ -31,9 +32,7 @@ export class SpaceRemoteAccess {
   }
 
   /** The space's root (its `home` is `/home/sagemaker-user` inside), created on first use. */
-  space(
-    space: Pick<IRemoteAccessSpace, 'scope' | 'domainId' | 'spaceName'>
-  ): SpaceRoot {
+  space(space: ISpaceAddress): SpaceRoot {
     const key = [
       space.scope.account,
       space.scope.region,
@@ -50,8 +49,9 @@ export class SpaceRemoteAccess {
 
   /** What StartSession answers: a session to a new SSH server in the space. */
   async start(space: IRemoteAccessSpace): Promise<ISessionGrant> {
-    const server = await SpaceSshServer.start(this.space(space));
-    this.servers.add(server);
+    const root = this.space(space);
+    const server = await SpaceSshServer.start(root);
+    this.servers.set(server, root);
     return this.options.sessions.startRelay({
       target: space.spaceArn,
       endpoint: { host: '127.0.0.1', port: server.port },
@@ -64,9 +64,17 @@ export class SpaceRemoteAccess {
     });
   }
 
+  /** Ends the space's sessions (its app stopped): their servers close, and the sessions with them. */
+  async end(space: ISpaceAddress): Promise<void> {
+    const root = this.space(space);
+    const ending = [...this.servers].filter(([, of]) => of === root);
+    ending.forEach(([server]) => this.servers.delete(server));
+    await Promise.all(ending.map(([server]) => server.close()));
+  }
+
   /** Kills every session's processes and removes the spaces' directories. */
   async close(): Promise<void> {
-    const servers = [...this.servers];
+    const servers = [...this.servers.keys()];
     this.servers.clear();
     await Promise.all(servers.map(server => server.close()));
     if (this.rootDir && !this.options.root) {
