@@ -5,9 +5,10 @@
  * through jupyter-server-proxy, as in Studio.
  *
  * One JupyterLab and one bridge serve every test, in this file's order (workers: 1): the screenshots first, while
- * no tunnel is open.
+ * no tunnel is open; the Studio spaces last, since enabling remote access on `ssh-space-off-demo` changes it.
  */
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -15,6 +16,11 @@ const TRAINING = 'ssh-training-demo.training.sagemaker';
 // the sandbox gives each demo node its own UTS namespace: `<kind>-<name>-<node index>`
 const TRAINING_NODE_1_HOSTNAME = 'training-ssh-training-demo-0';
 const BOB = 'bob-training-job.training.sagemaker';
+// the demo domain's id is moto's (it changes from run to run): rows of spaces are found by the name's first label
+const SPACE_ON = 'ssh-space-demo';
+const SPACE_OFF = 'ssh-space-off-demo';
+const spaceRow = (name: string) =>
+  `li.jp-SmSsh-target[data-kind="space"][data-target^="${name}."]`;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -29,11 +35,17 @@ async function openPanel(page: IJupyterLabPageFixture) {
 }
 
 /** The text of the terminal opened for `target` (xterm's buffer: it may render on a canvas). */
-async function terminalText(page: IJupyterLabPageFixture): Promise<string> {
-  return page.evaluate(() => {
+async function terminalText(
+  page: IJupyterLabPageFixture,
+  target: string
+): Promise<string> {
+  return page.evaluate(label => {
     const app = (window as any).jupyterapp;
     for (const widget of app.shell.widgets('main')) {
-      if (widget.hasClass('jp-SmSsh-terminal')) {
+      if (
+        widget.hasClass('jp-SmSsh-terminal') &&
+        widget.title.label === label
+      ) {
         const buffer = widget.content._term.buffer.active;
         const lines: string[] = [];
         for (let i = 0; i < buffer.length; i++) {
@@ -50,7 +62,48 @@ async function terminalText(page: IJupyterLabPageFixture): Promise<string> {
       }
     }
     return '';
-  });
+  }, `SSH ${target}`);
+}
+
+/**
+ * Opens a terminal on `target` from its row and waits for the remote prompt (a line after the connect command that
+ * ends like a shell prompt), then runs `echo "host=$(hostname)"` in it and waits for `host=<hostname>`: the local
+ * shell (had connect failed) would print another name.
+ */
+async function terminalReaches(
+  page: IJupyterLabPageFixture,
+  row: Locator,
+  target: string,
+  hostname: string
+): Promise<void> {
+  await row.getByRole('button', { name: `Open terminal on ${target}` }).click();
+  const tab = page.locator('.lm-TabBar-tab', { hasText: `SSH ${target}` });
+  await expect(tab).toBeVisible();
+  let seen = '';
+  try {
+    await expect
+      .poll(
+        async () => {
+          seen = await terminalText(page, target);
+          const after = seen.slice(seen.indexOf(`connect ${target}`));
+          return after
+            .split('\n')
+            .slice(1)
+            .some(line => /[#$]\s*$/.test(line));
+        },
+        { timeout: 60_000 }
+      )
+      .toBe(true);
+  } catch (error) {
+    console.log(`the terminal showed:\n${seen}`);
+    throw error;
+  }
+  const terminal = page.locator('.jp-SmSsh-terminal:visible');
+  await terminal.locator('.xterm-helper-textarea').focus();
+  await page.keyboard.type('echo "host=$(hostname)"\n');
+  await expect
+    .poll(() => terminalText(page, target), { timeout: 30_000 })
+    .toContain(`host=${hostname}`);
 }
 
 test('the panel lists the sandbox targets grouped by kind, with status and owner', async ({
@@ -68,7 +121,8 @@ test('the panel lists the sandbox targets grouped by kind, with status and owner
     'transform',
     'inference',
     'notebook',
-    'studio'
+    'studio',
+    'space'
   ]);
 
   const training = panel.locator(
@@ -101,14 +155,17 @@ test('the panel lists the sandbox targets grouped by kind, with status and owner
     'processing'
   );
   await panel.getByLabel('Filter targets').fill('');
-  await expect(panel.locator('li.jp-SmSsh-target')).toHaveCount(6);
+  await expect(panel.locator('li.jp-SmSsh-target')).toHaveCount(8);
 });
 
 test('the panel in the light and the dark theme', async ({ page }) => {
   const panel = await openPanel(page);
   await page.sidebar.setWidth(360);
-  // the ages change from run to run
-  const mask = [panel.locator('.jp-SmSsh-age')];
+  // the ages and the demo domain's id change from run to run
+  const mask = [
+    panel.locator('.jp-SmSsh-age'),
+    panel.locator('.jp-SmSsh-domain')
+  ];
   await expect(panel).toHaveScreenshot('sm-ssh-panel-light.png', {
     mask,
     maxDiffPixelRatio: 0.02
@@ -156,41 +213,12 @@ test('Open terminal runs sm-ssh connect and the shell is on the remote host', as
 }) => {
   test.setTimeout(120_000);
   const panel = await openPanel(page);
-  await panel
-    .getByRole('button', { name: `Open terminal on ${TRAINING}` })
-    .click();
-  const terminal = page.locator('.jp-SmSsh-terminal');
-  await expect(terminal).toBeVisible();
-  await expect(
-    page.locator('.lm-TabBar-tab', { hasText: `SSH ${TRAINING}` })
-  ).toBeVisible();
-
-  // the remote prompt: a line after the connect command that ends like a shell prompt
-  let seen = '';
-  try {
-    await expect
-      .poll(
-        async () => {
-          seen = await terminalText(page);
-          const after = seen.slice(seen.indexOf(`connect ${TRAINING}`));
-          return after
-            .split('\n')
-            .slice(1)
-            .some(line => /[#$]\s*$/.test(line));
-        },
-        { timeout: 60_000 }
-      )
-      .toBe(true);
-  } catch (error) {
-    console.log(`the terminal showed:\n${seen}`);
-    throw error;
-  }
-  await terminal.locator('.xterm-helper-textarea').focus();
-  // $(hostname) is expanded by the remote shell: the local shell (had connect failed) would print another name
-  await page.keyboard.type('echo "host=$(hostname)"\n');
-  await expect
-    .poll(() => terminalText(page), { timeout: 30_000 })
-    .toContain(`host=${TRAINING_NODE_1_HOSTNAME}`);
+  await terminalReaches(
+    page,
+    panel.locator(`li.jp-SmSsh-target[data-target="${TRAINING}"]`),
+    TRAINING,
+    TRAINING_NODE_1_HOSTNAME
+  );
 });
 
 test.describe('a port forward', () => {
@@ -264,4 +292,127 @@ test.describe('a port forward', () => {
     const after = await page.request.get(`proxy/${localPort}/hello`);
     expect(after.status()).toBeGreaterThanOrEqual(500);
   });
+});
+
+test('Studio spaces show their remote access on and off, the app and its status', async ({
+  page
+}) => {
+  const panel = await openPanel(page);
+  const group = panel.locator('section.jp-SmSsh-group[data-kind="space"]');
+  await expect(group.locator('h3')).toHaveText('Studio spaces');
+  const on = panel.locator(spaceRow(SPACE_ON));
+  const off = panel.locator(spaceRow(SPACE_OFF));
+  await expect(on).toHaveAttribute('data-remote-access', 'ENABLED');
+  await expect(on).toHaveAttribute('data-app-status', 'InService');
+  await expect(on.locator('.jp-SmSsh-remoteAccess')).toHaveText(
+    'remote access on'
+  );
+  await expect(on.locator('.jp-SmSsh-app')).toHaveText(
+    'JupyterLab app: InService'
+  );
+  await expect(off).toHaveAttribute('data-remote-access', 'DISABLED');
+  await expect(off.locator('.jp-SmSsh-remoteAccess')).toHaveText(
+    'remote access off'
+  );
+  const offName = (await off.getAttribute('data-target')) ?? '';
+  for (const label of [
+    `Open terminal on ${offName}`,
+    `Forward a port of ${offName}`
+  ]) {
+    const button = off.getByRole('button', { name: label });
+    await expect(button).toBeDisabled();
+    await expect(button).toHaveAttribute(
+      'title',
+      `Remote access is off on ${offName}: enable it first`
+    );
+  }
+  await expect(
+    off.getByRole('button', { name: `Enable remote access on ${offName}` })
+  ).toBeEnabled();
+  await expect(on.locator('.jp-SmSsh-enableRemoteAccess')).toHaveCount(0);
+
+  await page.sidebar.setWidth(360);
+  await group.scrollIntoViewIfNeeded();
+  const mask = [
+    group.locator('.jp-SmSsh-age'),
+    group.locator('.jp-SmSsh-domain')
+  ];
+  await expect(group).toHaveScreenshot('sm-ssh-spaces-light.png', {
+    mask,
+    maxDiffPixelRatio: 0.02
+  });
+  await page.theme.setDarkTheme();
+  await expect(off).toBeVisible();
+  await expect(group).toHaveScreenshot('sm-ssh-spaces-dark.png', {
+    mask,
+    maxDiffPixelRatio: 0.02
+  });
+  await page.theme.setLightTheme();
+  // a narrow sidebar: the badges go under the name instead of cutting it short
+  await page.sidebar.setWidth(250);
+  await expect(off.locator('.jp-SmSsh-targetName')).toHaveText(SPACE_OFF);
+  const name = await off
+    .locator('.jp-SmSsh-targetName')
+    .evaluate(node => node.scrollWidth <= node.clientWidth);
+  expect(name).toBe(true);
+  await group.screenshot({
+    path: test.info().outputPath('spaces-narrow.png')
+  });
+});
+
+test('Terminal on a space with remote access on: the shell runs in the space', async ({
+  page
+}) => {
+  test.setTimeout(120_000);
+  const panel = await openPanel(page);
+  const row = panel.locator(spaceRow(SPACE_ON));
+  const name = (await row.getAttribute('data-target')) ?? '';
+  await terminalReaches(page, row, name, SPACE_ON);
+});
+
+test('Enable remote access… on the space that has it off: the warning, the progress, then on', async ({
+  page
+}) => {
+  test.setTimeout(120_000);
+  const panel = await openPanel(page);
+  const off = panel.locator(spaceRow(SPACE_OFF));
+  const name = (await off.getAttribute('data-target')) ?? '';
+  await off
+    .getByRole('button', { name: `Enable remote access on ${name}` })
+    .click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText(`Enable remote access on ${SPACE_OFF}?`);
+  await expect(dialog.locator('.jp-SmSsh-enableWarning')).toHaveText(
+    'The space’s JupyterLab app restarts to apply it: unsaved work in it is lost, and its kernels and terminals stop.'
+  );
+  // cancelling changes nothing
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(off).toHaveAttribute('data-remote-access', 'DISABLED');
+
+  await off
+    .getByRole('button', { name: `Enable remote access on ${name}` })
+    .click();
+  await dialog.screenshot({
+    path: test.info().outputPath('enable-remote-access-dialog.png')
+  });
+  await dialog.getByRole('button', { name: 'Restart and enable' }).click();
+  await expect(off).toHaveAttribute('data-operation', /running|done/);
+  await expect(off).toHaveAttribute('data-remote-access', 'ENABLED', {
+    timeout: 60_000
+  });
+  await expect(off).toHaveAttribute('data-operation', 'done');
+  await expect(off.locator('.jp-SmSsh-spaceOperation')).toHaveCount(0);
+  await expect(off.locator('.jp-SmSsh-remoteAccess')).toHaveText(
+    'remote access on'
+  );
+  await expect(
+    page.locator('.jp-toast-message', {
+      hasText: `Remote access is on for ${name}`
+    })
+  ).toBeVisible();
+  await expect(
+    off.getByRole('button', { name: `Open terminal on ${name}` })
+  ).toBeEnabled();
+  await expect(off.locator('.jp-SmSsh-enableRemoteAccess')).toHaveCount(0);
 });
