@@ -212,17 +212,18 @@ describe('the SDK from a notebook (tslab)', () => {
 
   it("lists the demo fleet's targets", () => {
     const lines = printed(/await listTargets\(/).split('\n');
-    const names = new Set(
-      cloud.fleet.instances.map(instance =>
+    const names = new Set([
+      ...cloud.fleet.instances.map(instance =>
         instance.resourceArn
           ? formatTarget({
               ...(parseTarget(instance.resourceArn) as IResourceTarget),
               form: 'name'
             })
           : `${instance.name}.${instance.kind}.sagemaker`
-      )
-    );
-    expect(names.size).toBeGreaterThanOrEqual(7);
+      ),
+      ...cloud.fleet.spaces.map(space => space.target)
+    ]);
+    expect(names.size).toBeGreaterThanOrEqual(9);
     expect(lines.filter(Boolean)).toHaveLength(names.size);
     for (const name of names) {
       expect(lines.filter(line => line.startsWith(`${name} `))).toHaveLength(1);

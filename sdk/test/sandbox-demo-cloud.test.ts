@@ -181,6 +181,8 @@ describe('the demo fleet’s SageMaker resources', () => {
     expect(
       Apps?.map(app => `${app.AppType}/${app.AppName} ${app.Status}`).sort()
     ).toEqual([
+      'JupyterLab/default InService',
+      'JupyterLab/default InService',
       'JupyterServer/default InService',
       'KernelGateway/datascience-1-0-ml-t3-medium-demo InService'
     ]);
