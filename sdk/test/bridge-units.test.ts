@@ -19,6 +19,7 @@ import type { AwsClients } from '../src/aws/clients.js';
 import { HttpError } from '../src/bridge/errors.js';
 import {
   parseEnableRequest,
+  refuseOwnSpace,
   SpaceOperations,
   type RemoteAccessEnabler
 } from '../src/bridge/spaces.js';
@@ -330,6 +331,29 @@ describe('the enable-remote-access request', () => {
     expect([answer.status, answer.code]).toEqual([400, 'bad-request']);
     expect(answer.message).toMatch(message);
     expect(answer.hint).toEqual(expect.any(String));
+  });
+});
+
+describe('the space the bridge runs in', () => {
+  it('is refused, since its restart would stop the bridge before CreateApp', () => {
+    const own = { domainId: 'd-abc123', spaceName: 'my-space' };
+    expect(() =>
+      refuseOwnSpace('my-space.d-abc123.space.sagemaker', own)
+    ).toThrow(
+      expect.objectContaining({
+        status: 400,
+        message: expect.stringMatching(/is the space this JupyterLab runs in/)
+      })
+    );
+    expect(() =>
+      refuseOwnSpace('other.d-abc123.space.sagemaker', own)
+    ).not.toThrow();
+    expect(() =>
+      refuseOwnSpace('my-space.d-other.space.sagemaker', own)
+    ).not.toThrow();
+    expect(() =>
+      refuseOwnSpace('my-space.d-abc123.space.sagemaker', undefined)
+    ).not.toThrow();
   });
 });
 

@@ -766,6 +766,21 @@ describe('the setup check', () => {
       expect(json.applyCommand).toBe(
         `sm-ssh setup apply --studio --sagemaker-role ${execution} --region us-east-1`
       );
+      // its own space's restart would stop it halfway (after DeleteApp): refused before any call
+      const own = await call<IBridgeError>(
+        'POST',
+        '/api/spaces/remote-access',
+        {
+          to,
+          xsrf: true,
+          body: {
+            target: 'my-space.d-bridgetest.space.sagemaker',
+            confirmRestart: true
+          }
+        }
+      );
+      expect(own.status).toBe(400);
+      expect(own.json.error).toMatch(/is the space this JupyterLab runs in/);
     } finally {
       await studio.close();
     }

@@ -19,7 +19,11 @@ import { clientChoice, type ClientPool } from './clients.js';
 import { notFound, toHttpError } from './errors.js';
 import { readJsonBody } from './http.js';
 import { Router, type IRequestContext } from './router.js';
-import { parseEnableRequest, type SpaceOperations } from './spaces.js';
+import {
+  parseEnableRequest,
+  refuseOwnSpace,
+  type SpaceOperations
+} from './spaces.js';
 import type { IStudioMetadata } from './studio.js';
 import type { TargetsCache } from './targets.js';
 import { parseTunnelRequest, type TunnelRegistry } from './tunnels.js';
@@ -230,6 +234,7 @@ async function enableRemoteAccess(
   { request, query }: IRequestContext
 ): Promise<ISpaceOperation> {
   const { target } = parseEnableRequest(await readJsonBody(request));
+  refuseOwnSpace(target, options.studio);
   const { clients, key } = await clientsOf(options, query);
   const choice = clientChoice(query);
   return options.spaces.start(clients, key, target, () =>

@@ -63,6 +63,26 @@ export function parseEnableRequest(body: unknown): { target: string } {
   return { target };
 }
 
+/**
+ * Refuses the space this bridge runs in (Studio's metadata names it): restarting its app stops this server after
+ * DeleteApp, so CreateApp would never come and the space would be left without an app.
+ */
+export function refuseOwnSpace(
+  target: string,
+  own: { domainId?: string; spaceName?: string } | undefined
+): void {
+  if (!own?.domainId || !own.spaceName) {
+    return;
+  }
+  const [spaceName, domainId] = target.split('.');
+  if (spaceName === own.spaceName && domainId === own.domainId) {
+    throw badRequest(
+      `${target} is the space this JupyterLab runs in: restarting its app would stop this server before the app is started again`,
+      `enable it from another space or your own machine (sm-ssh space enable-remote-access ${target}), or in the SageMaker console`
+    );
+  }
+}
+
 export class SpaceOperations extends EventEmitter {
   private readonly operations = new Map<string, ISpaceOperation>();
   private readonly enable: RemoteAccessEnabler;
