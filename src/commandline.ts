@@ -99,10 +99,20 @@ export function loginUser(
 export interface ISshOptions extends IScopeFlags {
   user: string;
   node?: number;
+  /**
+   * A Studio space through SageMaker remote access: no key and no pins (its server has a new host key in every
+   * session; the SigV4-signed StartSession authenticates it), HOME and USER sent since the server sets neither —
+   * the options of the `Host *.space.sagemaker` block `sm-ssh ssh-config` writes.
+   */
+  remoteAccess?: boolean;
 }
 
+/** The home of a space's user (the SDK's SPACE_HOME, which the browser cannot import). */
+const SPACE_HOME = '/home/sagemaker-user';
+
 /**
- * `ssh -i <key> -o UserKnownHostsFile=<pins> -o ProxyCommand='<sm-ssh> proxy %n' <user>@<target>`. The proxy
+ * `ssh -i <key> -o UserKnownHostsFile=<pins> -o ProxyCommand='<sm-ssh> proxy %n' <user>@<target>` (for a space
+ * reached through remote access, no key and no pins: see ISshOptions.remoteAccess). The proxy
  * gets the name as typed (`%n`, as `sm-ssh ssh-config` writes it): `%h` is lower-cased by OpenSSH, and SageMaker
  * names (thus the tags the proxy looks up) are case-sensitive.
  */
@@ -119,6 +129,24 @@ export function buildSshCommand(
     ...scopeWords(options)
   ]);
   const proxy = `${info.smSshShellCommand} proxy ${proxyFlags ? `${proxyFlags} ` : ''}%n`;
+  if (options.remoteAccess) {
+    const home =
+      options.user === 'sagemaker-user' ? SPACE_HOME : `/home/${options.user}`;
+    return shellJoin([
+      'ssh',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      '-o',
+      `SetEnv=HOME=${home} USER=${options.user}`,
+      '-o',
+      `ProxyCommand=${proxy}`,
+      `${options.user}@${target}`
+    ]);
+  }
   return shellJoin([
     'ssh',
     '-i',

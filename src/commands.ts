@@ -451,7 +451,8 @@ export function addCommands(context: ICommandContext): void {
           node: integer(args, 'node'),
           region: settings.region,
           profile: settings.profile,
-          anyOwner: record ? !record.mine : false
+          anyOwner: record ? !record.mine : false,
+          remoteAccess: record?.via === 'remote-access'
         });
         copyText(command, trans.__('the ssh command'), trans);
         return command;

@@ -159,6 +159,21 @@ describe('buildSshCommand', () => {
     );
   });
 
+  it('reaches a space without key or pins, sending HOME and USER, as ssh-config does', () => {
+    const line = buildSshCommand(info, 'my-space.d-abc123.space.sagemaker', {
+      user: 'sagemaker-user',
+      remoteAccess: true
+    });
+    expect(line).toBe(
+      "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o 'SetEnv=HOME=/home/sagemaker-user USER=sagemaker-user' -o 'ProxyCommand=/usr/bin/node /opt/sm-ssh/main.js proxy %n' sagemaker-user@my-space.d-abc123.space.sagemaker"
+    );
+    for (const shell of SHELLS) {
+      expect(wordsOf(shell, line)[8]).toBe(
+        'SetEnv=HOME=/home/sagemaker-user USER=sagemaker-user'
+      );
+    }
+  });
+
   it('passes node and scope to the proxy, and survives odd paths', () => {
     const line = buildSshCommand(
       {

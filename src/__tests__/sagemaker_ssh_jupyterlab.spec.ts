@@ -524,6 +524,14 @@ describe('the commands', () => {
     expect(
       Notification.manager.notifications.some(n => n.message.includes('Copied'))
     ).toBe(true);
+    // a space: sagemaker-user, no key, no pins (a new host key every session)
+    expect(
+      await app.commands.execute('sm-ssh:copy-ssh-command', {
+        target: SPACE_ON
+      })
+    ).toBe(
+      `ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o 'SetEnv=HOME=/home/sagemaker-user USER=sagemaker-user' -o 'ProxyCommand=/usr/bin/node /opt/sm-ssh/main.js proxy %n' sagemaker-user@${SPACE_ON}`
+    );
     copy.mockRestore();
     extension.model.dispose();
   });
