@@ -165,7 +165,11 @@ export function addCommands(context: ICommandContext): void {
           target,
           {
             node,
-            user: settings.defaultUser,
+            // a space's remote-access server logs in sagemaker-user only: the setting is for instances
+            user:
+              record?.via === 'remote-access'
+                ? undefined
+                : settings.defaultUser,
             region: settings.region,
             profile: settings.profile,
             anyOwner: record ? !record.mine : false,
@@ -446,7 +450,7 @@ export function addCommands(context: ICommandContext): void {
           user: loginUser(
             bridge,
             record?.kind ?? 'training',
-            settings.defaultUser
+            record?.via === 'remote-access' ? undefined : settings.defaultUser
           ),
           node: integer(args, 'node'),
           region: settings.region,

@@ -536,8 +536,10 @@ describe('the commands', () => {
     extension.model.dispose();
   });
 
-  it('sm-ssh:connect on a space runs sm-ssh connect with its name', async () => {
-    const { app, extension } = await activate();
+  it('sm-ssh:connect on a space runs sm-ssh connect with its name, without the default user of instances', async () => {
+    const { app, extension } = await activate({
+      values: { defaultUser: 'ubuntu' }
+    });
     await app.commands.execute('sm-ssh:connect', { target: SPACE_ON });
     expect(
       (createdTerminals[0].options as { initialCommand: string }).initialCommand
