@@ -304,7 +304,7 @@ const ours =
     });
     return {
       ...connection,
-      instanceId: connection.resolved.instance.instanceId
+      instanceId: connection.resolved.instance?.instanceId
     };
   };
 const promptWays = [
