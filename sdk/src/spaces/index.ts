@@ -12,6 +12,21 @@ export {
   waitForBanner
 } from './banner.js';
 export {
+  enableRemoteAccess,
+  ENABLE_TIMEOUT_MS,
+  isTooSmall,
+  planEnable,
+  TOO_SMALL_INSTANCE_TYPES,
+  type IEnableOptions,
+  type IEnablePlan
+} from './enable.js';
+export {
+  listSpaceTargets,
+  spaceArn,
+  spaceSummary,
+  type IListSpacesOptions
+} from './list.js';
+export {
   hostKeyNote,
   openSpaceSsh,
   spaceEnvironment,
