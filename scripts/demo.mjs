@@ -62,7 +62,7 @@ try {
   failed ||= (await smSsh('setup', 'apply', ...roles)) !== 0;
 
   const owner = await sandboxCaller(sandbox);
-  await createDemoFleet(sandbox.ssm.instances, { owner, cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker } });
+  const fleet = await createDemoFleet(sandbox.ssm.instances, { owner, cloud: { url: sandbox.url, sagemaker: sandbox.sagemaker } });
   step(`6. The demo fleet (real sshd hosts; SSHOwner ${owner} = you, except bob's job): the targets`);
   failed ||= (await smSsh('list')) !== 0;
   step('7. A command by name: resolve, deliver the key over Run Command, pin the host keys, SSH over the data channel');
@@ -81,9 +81,22 @@ try {
   const config = join(home, '.ssh', 'config');
   failed ||= (await smSsh('ssh-config', '--write')) !== 0;
   failed ||= (await run('ssh', ['-F', config, '-o', 'BatchMode=yes', 'ssh-training-demo.training.sagemaker', 'uname -n'], 'ssh ssh-training-demo.training.sagemaker uname -n')) !== 0;
+
+  const [spaceOn, spaceOff] = ['ENABLED', 'DISABLED'].map(state => fleet.spaces.find(space => space.remoteAccess === state).target);
+  step('12. Studio spaces through SageMaker remote access (sagemaker:StartSession; no SSM agent, no key delivered)');
+  failed ||= (await smSsh('list', '--kind', 'space')) !== 0;
+  failed ||= (await smSsh('exec', spaceOn, '--verbose', '--', 'echo "$(hostname) $USER $HOME"')) !== 0;
+  step('13. A space with remote access off is refused with the fix, then enabled (its app restarts)');
+  failed ||= (await smSsh('exec', spaceOff, '--', 'hostname')) !== 1;
+  failed ||= (await smSsh('space', 'enable-remote-access', spaceOff, '--yes')) !== 0;
+  failed ||= (await smSsh('exec', spaceOff, '--', 'hostname')) !== 0;
+  step('14. OpenSSH and scp by space name (the Host *.space.sagemaker block of ssh-config)');
+  failed ||= (await run('ssh', ['-F', config, '-o', 'BatchMode=yes', spaceOn, 'uname -n'], `ssh ${spaceOn} uname -n`)) !== 0;
+  failed ||= (await run('scp', ['-F', config, '-o', 'BatchMode=yes', file, `${spaceOn}:`], `scp weights.bin ${spaceOn}:`)) !== 0;
+  failed ||= (await smSsh('exec', spaceOn, '--', 'sha256sum weights.bin')) !== 0;
 } finally {
   await sandbox.close();
   rmSync(home, { recursive: true, force: true });
 }
-console.log(failed ? '\nDEMO FAILED: an exit code was not the expected one' : '\nDemo complete: check failed, apply fixed it, check passed, a second apply was a no-op; targets listed, reached by name (node 2, the endpoint), the other user refused, a copy checked, OpenSSH by name.');
+console.log(failed ? '\nDEMO FAILED: an exit code was not the expected one' : '\nDemo complete: check failed, apply fixed it, check passed, a second apply was a no-op; targets listed, reached by name (node 2, the endpoint), the other user refused, a copy checked, OpenSSH by name; a space reached through remote access, the other refused, enabled, then reached; OpenSSH and scp by space name.');
 process.exitCode = failed ? 1 : 0;
