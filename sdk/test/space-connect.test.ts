@@ -362,7 +362,7 @@ describe('the CLI on a space', () => {
 });
 
 describe('OpenSSH by space name after ssh-config --write', () => {
-  it('ssh runs hostname and scp copies both ways, with no host key kept', async () => {
+  it('ssh runs hostname, scp and rsync copy both ways, with no host key kept', async () => {
     const config = join(scratch, 'ssh_config');
     writeFileSync(config, 'Host *\n  User nobody\n');
     const written = await sm(['ssh-config', '--write', '--config', config]);
@@ -389,6 +389,25 @@ describe('OpenSSH by space name after ssh-config --write', () => {
     const down = await scp([`${on.target}:scp.bin`, back]);
     expect(down.code).toBe(0);
     expect(readFileSync(back).equals(data)).toBe(true);
+    const synced = join(scratch, 'rsync-back');
+    const rsyncUp = await spawnCollect('rsync', [
+      '-a',
+      '-e',
+      `ssh -F ${config} -o BatchMode=yes`,
+      local,
+      `${on.target}:rsync-dir/`
+    ]);
+    expect(rsyncUp.stderr).toBe('');
+    expect(rsyncUp.code).toBe(0);
+    const rsyncDown = await spawnCollect('rsync', [
+      '-a',
+      '-e',
+      `ssh -F ${config} -o BatchMode=yes`,
+      `${on.target}:rsync-dir/`,
+      `${synced}/`
+    ]);
+    expect(rsyncDown.code).toBe(0);
+    expect(readFileSync(join(synced, 'scp.bin')).equals(data)).toBe(true);
     expect(existsSync(join(scratch, '.ssh', 'known_hosts'))).toBe(false);
     // a Studio name falls back to the space, but OpenSSH applies the pinning block to it: the proxy says what to use
     const studio = await ssh([
