@@ -2,6 +2,10 @@
  * What a space is now: DescribeSpace for its settings, ListApps for the app that runs it, and whether remote access
  * can reach it (InService, remote access on, an app of a supported type running) — or what to do about it.
  */
+import type {
+  AppDetails,
+  DescribeSpaceCommandOutput
+} from '@aws-sdk/client-sagemaker';
 import type { AwsClients } from '../aws/clients.js';
 import { describeAwsError, errorName } from '../aws/errors.js';
 import { sagemakerSdk } from '../aws/sdk.js';
@@ -32,29 +36,41 @@ export function spaceAddress(
   return undefined;
 }
 
-/** DescribeSpace (+ ListApps); undefined when the space does not exist. */
-export async function describeSpace(
+/** Whether an AWS error says the space (or app) does not exist. */
+export function isNotFound(error: unknown): boolean {
+  return (
+    errorName(error) === 'ResourceNotFound' ||
+    /does not exist|not found/i.test((error as Error).message ?? '')
+  );
+}
+
+/** A space as read: SageMaker's own answers (for the fields ISpaceInfo leaves out) and the record made of them. */
+export interface ISpaceReading {
+  described: DescribeSpaceCommandOutput;
+  apps: AppDetails[];
+  info: ISpaceInfo;
+}
+
+/** DescribeSpace + ListApps of one space; undefined when the space does not exist. */
+export async function readSpace(
   clients: AwsClients,
   domainId: string,
   spaceName: string
-): Promise<ISpaceInfo | undefined> {
+): Promise<ISpaceReading | undefined> {
   const { DescribeSpaceCommand, ListAppsCommand } = sagemakerSdk();
   const sagemaker = clients.sagemaker();
-  let described;
+  let described: DescribeSpaceCommandOutput;
   try {
     described = await sagemaker.send(
       new DescribeSpaceCommand({ DomainId: domainId, SpaceName: spaceName })
     );
   } catch (error) {
-    if (
-      errorName(error) === 'ResourceNotFound' ||
-      /does not exist|not found/i.test((error as Error).message ?? '')
-    ) {
+    if (isNotFound(error)) {
       return undefined;
     }
     throw describeAwsError(error, `describing space ${spaceName}`);
   }
-  const apps = await sagemaker
+  const listed = await sagemaker
     .send(
       new ListAppsCommand({
         DomainIdEquals: domainId,
@@ -65,7 +81,17 @@ export async function describeSpace(
     .catch((error: unknown) => {
       throw describeAwsError(error, `listing the apps of space ${spaceName}`);
     });
-  return spaceInfo(described, apps.Apps ?? []);
+  const apps = listed.Apps ?? [];
+  return { described, apps, info: spaceInfo(described, apps) };
+}
+
+/** DescribeSpace (+ ListApps) as an ISpaceInfo; undefined when the space does not exist. */
+export async function describeSpace(
+  clients: AwsClients,
+  domainId: string,
+  spaceName: string
+): Promise<ISpaceInfo | undefined> {
+  return (await readSpace(clients, domainId, spaceName))?.info;
 }
 
 /** ISpaceInfo from a DescribeSpace answer (or a ListSpaces summary) and the space's apps. */

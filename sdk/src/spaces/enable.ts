@@ -11,11 +11,16 @@ import type {
   ResourceSpec
 } from '@aws-sdk/client-sagemaker';
 import type { AwsClients } from '../aws/clients.js';
-import { describeAwsError, errorName } from '../aws/errors.js';
+import { describeAwsError } from '../aws/errors.js';
 import { sagemakerSdk } from '../aws/sdk.js';
 import { OperationError, UsageError } from '../errors.js';
 import { KIND_RESOURCE, parseTarget } from '../names/index.js';
-import { describeSpace, spaceInfo, spaceTargetName } from './describe.js';
+import {
+  describeSpace,
+  isNotFound,
+  readSpace,
+  spaceTargetName
+} from './describe.js';
 import { REMOTE_ACCESS_APP_TYPES, type ISpaceInfo } from './types.js';
 
 export interface IEnableOptions {
@@ -258,42 +263,18 @@ function defaultInstanceTypeOf(
   return spec?.InstanceType;
 }
 
-const isNotFound = (error: unknown) =>
-  errorName(error) === 'ResourceNotFound' ||
-  /does not exist|not found/i.test((error as Error).message ?? '');
-
 /** DescribeSpace and ListApps of one space (undefined: no such space). */
 async function readState(
   clients: AwsClients,
   domainId: string,
   spaceName: string
 ): Promise<ISpaceState | undefined> {
-  const { DescribeSpaceCommand, ListAppsCommand } = sagemakerSdk();
-  const sagemaker = clients.sagemaker();
-  let described: DescribeSpaceCommandOutput;
-  try {
-    described = await sagemaker.send(
-      new DescribeSpaceCommand({ DomainId: domainId, SpaceName: spaceName })
-    );
-  } catch (error) {
-    if (isNotFound(error)) {
-      return undefined;
-    }
-    throw describeAwsError(error, `describing space ${spaceName}`);
+  const reading = await readSpace(clients, domainId, spaceName);
+  if (!reading) {
+    return undefined;
   }
-  const apps = await sagemaker
-    .send(
-      new ListAppsCommand({
-        DomainIdEquals: domainId,
-        SpaceNameEquals: spaceName,
-        MaxResults: 50
-      })
-    )
-    .catch((error: unknown) => {
-      throw describeAwsError(error, `listing the apps of space ${spaceName}`);
-    });
-  const info = spaceInfo(described, apps.Apps ?? []);
-  const app = (apps.Apps ?? []).find(
+  const { described, info } = reading;
+  const app = reading.apps.find(
     candidate =>
       candidate.AppName === info.app?.appName &&
       candidate.AppType === info.app?.appType &&
