@@ -11,7 +11,7 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ISandbox } from '../src/sandbox/index.js';
-import { CLI, runCli, sandboxEnv } from './harness/cloud.js';
+import { CLI, runCli, runProcess, sandboxEnv } from './harness/cloud.js';
 import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
 
 let cloud: IDemoCloud;
@@ -24,28 +24,10 @@ const TRAINING = 'ssh-training-demo.training.sagemaker';
 const hostOf = (name: string, node = 0) => cloud.nodeOf(name, node);
 
 /** Runs a process with the test's environment; `input` is its stdin. */
-function spawnCollect(command: string, args: string[], input = '') {
-  return new Promise<{ code: number; stdout: string; stderr: string }>(
-    resolve => {
-      const child = spawn(command, args, {
-        env: { PATH: process.env.PATH ?? '', ...env }
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', chunk => (stdout += String(chunk)));
-      child.stderr.on('data', chunk => (stderr += String(chunk)));
-      child.once('close', code =>
-        resolve({ code: code ?? -1, stdout, stderr })
-      );
-      child.stdin.end(input);
-    }
-  );
-}
+const spawnCollect = (command: string, args: string[], input = '') =>
+  runProcess(command, args, env, input);
 
-const sm = (args: string[], input?: string) =>
-  input === undefined
-    ? runCli(args, env)
-    : spawnCollect(process.execPath, [CLI, ...args], input);
+const sm = (args: string[], input?: string) => runCli(args, env, input);
 
 const ssh = (args: string[]) =>
   spawnCollect('ssh', [

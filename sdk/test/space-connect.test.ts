@@ -30,7 +30,7 @@ import {
 import { OperationError } from '../src/errors.js';
 import type { IDemoSpace } from '../src/sandbox/sagemaker/demo-resources.js';
 import { openSsh, runCommand, statePaths } from '../src/ssh/index.js';
-import { CLI, runCli, sandboxEnv } from './harness/cloud.js';
+import { CLI, runCli, runProcess, sandboxEnv } from './harness/cloud.js';
 import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
 
 let cloud: IDemoCloud;
@@ -43,28 +43,10 @@ const startSessions = () =>
   cloud.sandbox.calls.snapshot()['SageMaker.StartSession'] ?? 0;
 
 /** Runs a process with the test's environment; `input` is its stdin. */
-function spawnCollect(command: string, args: string[], input = '') {
-  return new Promise<{ code: number; stdout: string; stderr: string }>(
-    resolve => {
-      const child = spawn(command, args, {
-        env: { PATH: process.env.PATH ?? '', ...env }
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', chunk => (stdout += String(chunk)));
-      child.stderr.on('data', chunk => (stderr += String(chunk)));
-      child.once('close', code =>
-        resolve({ code: code ?? -1, stdout, stderr })
-      );
-      child.stdin.end(input);
-    }
-  );
-}
+const spawnCollect = (command: string, args: string[], input = '') =>
+  runProcess(command, args, env, input);
 
-const sm = (args: string[], input?: string) =>
-  input === undefined
-    ? runCli(args, env)
-    : spawnCollect(process.execPath, [CLI, ...args], input);
+const sm = (args: string[], input?: string) => runCli(args, env, input);
 
 beforeAll(async () => {
   cloud = await startDemoCloud({ pacing: false });

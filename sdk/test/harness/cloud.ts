@@ -43,31 +43,46 @@ export interface ICliResult {
   stderr: string;
 }
 
-/** Runs the built `sm-ssh` as a real process with only the given environment (plus PATH and HOME). */
-export async function runCli(
+/**
+ * Runs a program as a real process with only the given environment (plus PATH and HOME); `input`, when given, is
+ * its stdin (else stdin is closed).
+ */
+export function runProcess(
+  command: string,
   args: string[],
-  env: Record<string, string>
+  env: Record<string, string>,
+  input?: string
 ): Promise<ICliResult> {
-  if (!existsSync(CLI)) {
-    throw new Error(`${CLI} is missing: run \`npm run build -w sdk\` first`);
-  }
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     ...env
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(command, args, {
       env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', chunk => (stdout += String(chunk)));
-    child.stderr.on('data', chunk => (stderr += String(chunk)));
+    child.stdout?.on('data', chunk => (stdout += String(chunk)));
+    child.stderr?.on('data', chunk => (stderr += String(chunk)));
     child.once('error', reject);
     child.once('close', code => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin?.end(input);
   });
+}
+
+/** Runs the built `sm-ssh` as a real process with only the given environment (plus PATH and HOME). */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string
+): Promise<ICliResult> {
+  if (!existsSync(CLI)) {
+    throw new Error(`${CLI} is missing: run \`npm run build -w sdk\` first`);
+  }
+  return runProcess(process.execPath, [CLI, ...args], env, input);
 }
 
 /**
