@@ -2,11 +2,12 @@
  * Studio spaces' remote access in the sandbox: the SageMaker calls in AWS's shapes (ListSpaces, DescribeSpace,
  * UpdateSpace, StartSession and its errors, the boot delay's InternalFailure), the presigned StreamUrl (403 when
  * altered or late), and behind the data channel the remote-access SSH server of the space: banner, `none`
- * authentication, a host key per session, the space's own root, env, pty, direct-tcpip and sftp. The real
+ * authentication, a host key per session, the space's own root, its processes as sagemaker-user (uid 1000, gid
+ * 100) and never root, env, pty, direct-tcpip and sftp. The real
  * SageMaker client over HTTP, our data-channel client, an ssh2 client, moto.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -28,14 +29,19 @@ import { Client, type ClientChannel } from 'ssh2';
 import WebSocket from 'ws';
 import { DataChannelSession, sessionDuplex } from '../src/ssm/index.js';
 import { processesUsing, type IDemoSpace } from '../src/sandbox/index.js';
+import { spaceGroup, spacePasswd } from '../src/sandbox/spaces/space-users.js';
 import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
 
 let cloud: IDemoCloud;
 let sagemaker: SageMakerClient;
 let on: IDemoSpace;
 let off: IDemoSpace;
-/** The space directory of `on` on this machine (the sandbox removes it when it closes). */
+/** The space directory of `on` on this machine (the sandbox removes it when it closes), and its home in there. */
 let spaceDir = '';
+let spaceHome = '';
+/** The machine's accounts before the sandbox started: the space's sagemaker-user must not be added to them. */
+const hostPasswd = readFileSync('/etc/passwd', 'utf8');
+const hostGroup = readFileSync('/etc/group', 'utf8');
 const opened: Array<{ client?: Client; session: DataChannelSession }> = [];
 
 beforeAll(async () => {
@@ -54,11 +60,13 @@ beforeAll(async () => {
   off = spaces.find(
     space => space.spaceName === 'ssh-space-off-demo'
   ) as IDemoSpace;
-  spaceDir = cloud.sandbox.spaces.space({
+  const root = cloud.sandbox.spaces.space({
     scope: { account: on.spaceArn.split(':')[4], region: 'us-east-1' },
     domainId: on.domainId,
     spaceName: on.spaceName
-  }).dir;
+  });
+  spaceDir = root.dir;
+  spaceHome = root.home;
 });
 
 afterEach(async () => {
@@ -376,6 +384,26 @@ describe('the SageMaker calls', () => {
   });
 });
 
+describe("the space's accounts", () => {
+  it('adds sagemaker-user as uid 1000 ahead of a machine account holding 1000, and users as gid 100', () => {
+    const passwd = spacePasswd(
+      'root:x:0:0:root:/root:/bin/bash\nother:x:1000:1000::/home/other:/bin/sh\nsagemaker-user:x:1234:1234::/x:/bin/sh\n'
+    );
+    expect(passwd).toBe(
+      'root:x:0:0:root:/root:/bin/bash\nsagemaker-user:x:1000:100::/home/sagemaker-user:/bin/bash\nother:x:1000:1000::/home/other:/bin/sh\n'
+    );
+    expect(spaceGroup('root:x:0:\nstaff:x:50:\n')).toBe(
+      'root:x:0:\nstaff:x:50:\nusers:x:100:\n'
+    );
+    expect(spaceGroup('root:x:0:\nusers:x:100:alice\n')).toBe(
+      'root:x:0:\nusers:x:100:alice\n'
+    );
+    expect(spaceGroup('users:x:999:\nlocal:x:100:\n')).toBe(
+      'users:x:100:\nlocal:x:100:\n'
+    );
+  });
+});
+
 describe('the remote-access SSH server', () => {
   it('announces a port session carrying SSH, then the banner SSH-2.0-Go', async () => {
     const { session, stream } = await openStream(on);
@@ -433,6 +461,46 @@ describe('the remote-access SSH server', () => {
     });
   });
 
+  it('runs everything as sagemaker-user (1000:100), known to getent, with no way to root', async () => {
+    const { client } = await login(on);
+    expect(await exec(client, 'id -un; id -u; id -g; id -G')).toMatchObject({
+      code: 0,
+      stdout: 'sagemaker-user\n1000\n100\n100\n'
+    });
+    expect(
+      (await exec(client, 'getent passwd sagemaker-user; getent group 100'))
+        .stdout
+    ).toMatch(
+      /^sagemaker-user:x:1000:100::\/home\/sagemaker-user:\/bin\/bash\nusers:x:100:.*\n$/
+    );
+    // real, effective, saved and filesystem ids alike; no capabilities; setuid programs cannot raise them
+    const status = (await exec(client, 'cat /proc/self/status')).stdout;
+    expect(status).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
+    expect(status).toMatch(/^Gid:\s+100\s+100\s+100\s+100$/m);
+    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    const denied = await exec(
+      client,
+      'echo x > /etc/ssh/sm-ssh-test; echo x >> /etc/passwd; mkdir /root/sm-ssh-test'
+    );
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr.match(/Permission denied/g)).toHaveLength(3);
+    expect(existsSync('/etc/ssh/sm-ssh-test')).toBe(false);
+    const su = await exec(client, 'su -c id root < /dev/null');
+    expect(su.code).not.toBe(0);
+    expect(su.stdout).not.toMatch(/uid=0/);
+    // every process of the session, the namespace's init included
+    expect((await exec(client, 'ps -o uid= -e | sort -u')).stdout.trim()).toBe(
+      '1000'
+    );
+    // the home and /tmp are the user's to write; the machine's accounts are untouched
+    expect((await exec(client, 'stat -c "%u:%g %a" . /tmp')).stdout).toMatch(
+      /^1000:100 7[05]{2}\n\d+:\d+ 1777\n$/
+    );
+    expect(readFileSync('/etc/passwd', 'utf8')).toBe(hostPasswd);
+    expect(readFileSync('/etc/group', 'utf8')).toBe(hostGroup);
+  });
+
   it("keeps the space's files from one session to the next, off the machine's /home", async () => {
     const marker = `marker-${randomBytes(4).toString('hex')}`;
     const first = await login(on);
@@ -453,9 +521,11 @@ describe('the remote-access SSH server', () => {
     expect(read.stdout).toBe('kept\nt\n');
     expect(existsSync(`/home/sagemaker-user/${marker}`)).toBe(false);
     expect(existsSync(`/tmp/${marker}`)).toBe(false);
-    expect(
-      readFileSync(join(spaceDir, 'home', 'sagemaker-user', marker), 'utf8')
-    ).toBe('kept\n');
+    expect(readFileSync(join(spaceHome, marker), 'utf8')).toBe('kept\n');
+    expect(statSync(join(spaceHome, marker))).toMatchObject({
+      uid: 1000,
+      gid: 100
+    });
   });
 
   it('ends what a session started when the session ends', async () => {
@@ -528,6 +598,9 @@ describe('the remote-access SSH server', () => {
     });
     channel.write('tty; echo "term=$TERM"; exit 3\n');
     const run = await done;
+    // Debian's /etc/bash.bashrc prompt (\u@\h), the space's ~/.bashrc being absent
+    expect(run.stdout).toMatch(/sagemaker-user@ssh-space-demo:/);
+    expect(run.stdout).not.toMatch(/root@/);
     expect(run.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(run.stdout).toMatch(/term=xterm/);
     expect(run.code).toBe(3);
@@ -580,5 +653,17 @@ describe('the remote-access SSH server', () => {
     expect(back.equals(payload)).toBe(true);
     const listed = await exec(client, 'ls -l sftp-file.bin | wc -l');
     expect(listed.stdout.trim()).toBe('1');
+    expect(statSync(join(spaceHome, 'sftp-file.bin'))).toMatchObject({
+      uid: 1000,
+      gid: 100
+    });
+    // sftp-server runs as the user too: the machine's root-only files stay out of reach
+    const refused = await new Promise<Error | undefined>(resolve =>
+      sftp.writeFile('/etc/ssh/sm-ssh-sftp-test', 'x', error =>
+        resolve(error ?? undefined)
+      )
+    );
+    expect(refused?.message).toMatch(/permission denied/i);
+    expect(existsSync('/etc/ssh/sm-ssh-sftp-test')).toBe(false);
   });
 });

@@ -47,7 +47,7 @@ const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 export interface IIsolation {
   /** Directories mounted as empty tmpfs first (so that bind targets can be created below them), e.g. `/home`. */
   tmpfs?: string[];
-  /** Directories of the sandbox's machine bind-mounted over paths inside (created when missing). */
+  /** Directories or files of the sandbox's machine bind-mounted over paths inside (missing ones made directories). */
   binds: Array<{ source: string; target: string }>;
   hostname: string;
   cwd: string;
@@ -74,7 +74,7 @@ export function spawnIsolated(isolation: IIsolation): ChildProcess {
     ),
     ...isolation.binds.map(({ source, target }) => {
       const quotedTarget = arg(target);
-      return `{ [ -d ${quotedTarget} ] || mkdir -p ${quotedTarget}; } && mount --bind ${arg(source)} ${quotedTarget}`;
+      return `{ [ -e ${quotedTarget} ] || mkdir -p ${quotedTarget}; } && mount --bind ${arg(source)} ${quotedTarget}`;
     }),
     `hostname ${arg(isolation.hostname)}`,
     `cd ${arg(isolation.cwd)}`,

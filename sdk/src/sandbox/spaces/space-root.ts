@@ -1,16 +1,25 @@
 /**
- * A Studio space's own root in the sandbox: a directory per space holding `home/sagemaker-user` and `tmp`. Every
- * process a remote-access session starts runs in private mount, UTS and PID namespaces where a tmpfs covers
- * `/home`, the space's home is bind-mounted on `/home/sagemaker-user` and its `tmp` on `/tmp`, with the space's
- * name as hostname: files persist from one session to the next, and nothing lands in the machine's /home.
+ * A Studio space's own root in the sandbox: a directory per space holding `home/sagemaker-user`, `tmp` and
+ * `etc/{passwd,group}`. Every process a remote-access session starts runs in private mount, UTS and PID namespaces
+ * where a tmpfs covers `/home`, the space's home is bind-mounted on `/home/sagemaker-user`, its `tmp` on `/tmp` and
+ * its account files over the machine's, with the space's name as hostname: files persist from one session to the
+ * next, and nothing lands in the machine's /home. The processes run as `sagemaker-user` (uid 1000, gid 100), as a
+ * space's do on AWS, with no way back to root.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SPACE_HOME, SPACE_USER } from '../../spaces/types.js';
 import { shellQuote } from '../../shell.js';
 import { spawnIsolated } from '../instances/host.js';
+import { SPACE_GID, SPACE_UID, spaceAccounts } from './space-users.js';
+
+/**
+ * Becomes `sagemaker-user` for good: real, effective and saved ids, no supplementary groups, no capabilities left,
+ * and no_new_privs, so that no setuid program (su, sudo) leads back to root.
+ */
+const AS_SPACE_USER = `/usr/bin/setpriv --reuid=${SPACE_UID} --regid=${SPACE_GID} --clear-groups --no-new-privs --`;
 
 /**
  * What a space's processes start with. No HOME, no USER: AWS's remote-access sessions do not set them (the client
@@ -69,9 +78,24 @@ export class SpaceRoot {
     readonly dir: string,
     readonly hostname: string
   ) {
-    mkdirSync(join(dir, 'home', SPACE_USER), { recursive: true });
+    mkdirSync(this.home, { recursive: true });
+    chownSync(this.home, SPACE_UID, SPACE_GID);
+    chmodSync(this.home, 0o755);
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     chmodSync(join(dir, 'tmp'), 0o1777);
+    mkdirSync(join(dir, 'etc'), { recursive: true });
+    const accounts = spaceAccounts();
+    writeFileSync(this.passwd, accounts.passwd, { mode: 0o644 });
+    writeFileSync(this.group, accounts.group, { mode: 0o644 });
+  }
+
+  /** The space's `/etc/passwd` and `/etc/group` as seen from the sandbox's machine. */
+  get passwd(): string {
+    return join(this.dir, 'etc', 'passwd');
+  }
+
+  get group(): string {
+    return join(this.dir, 'etc', 'group');
   }
 
   /** The space's `/home/sagemaker-user` as seen from the sandbox's machine. */
@@ -79,17 +103,23 @@ export class SpaceRoot {
     return join(this.dir, 'home', SPACE_USER);
   }
 
-  /** Runs a `/bin/sh -c` script inside the space, in its home, with the space's environment plus `env`. */
+  /**
+   * Runs a `/bin/sh -c` script inside the space as `sagemaker-user`, in its home, with the space's environment plus
+   * `env`. The namespace is set up as root; the init and everything under it run as the user.
+   */
   spawn(command: string, env: Record<string, string>): ISpaceProcess {
     const child = spawnIsolated({
       tmpfs: ['/home'],
       binds: [
         { source: this.home, target: SPACE_HOME },
+        { source: this.passwd, target: '/etc/passwd' },
+        { source: this.group, target: '/etc/group' },
+        // last: the space's directory is usually under the machine's /tmp, which this hides
         { source: join(this.dir, 'tmp'), target: '/tmp' }
       ],
       hostname: this.hostname,
       cwd: SPACE_HOME,
-      command: `exec /usr/bin/perl -e ${shellQuote(INIT)} /bin/sh -c ${shellQuote(command)}`,
+      command: `exec ${AS_SPACE_USER} /usr/bin/perl -e ${shellQuote(INIT)} /bin/sh -c ${shellQuote(command)}`,
       env: { ...SPACE_ENV, ...env },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe']
     });

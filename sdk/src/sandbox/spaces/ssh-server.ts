@@ -3,7 +3,8 @@
  * server on 127.0.0.1 with a host key of its own (new every session, as AWS's), the banner `SSH-2.0-Go`, `none`
  * authentication for `sagemaker-user` only (Session Manager authenticated the caller), and sessions (exec, shell,
  * with or without a pty, the sftp subsystem) and direct-tcpip forwards to the space's loopback. Every process runs
- * in the space's root (space-root.ts); closing the server kills them all.
+ * in the space's root as `sagemaker-user` (space-root.ts); forwards are opened by the sandbox itself. Closing the
+ * server kills them all.
  */
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -175,8 +176,8 @@ export class SpaceSshServer {
         withTerm
       );
     };
-    // Node's stdio pipes are sockets, which bash takes for rshd's and answers by reading ~/.bashrc; and running as
-    // root, its ~ would be the machine's /root. A space's shells read the space's ~/.bashrc when interactive only.
+    // Node's stdio pipes are sockets, which bash takes for rshd's and answers by reading ~/.bashrc (with HOME unset,
+    // the passwd entry's home). A space's shells read the space's ~/.bashrc when interactive only.
     session.on('exec', (accept, _reject, info) => {
       run(accept(), `/bin/bash --norc -c ${shellQuote(info.command)}`);
     });
