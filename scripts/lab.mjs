@@ -194,7 +194,7 @@ try {
   say(`moto on ${sandbox.moto.url}, the sm-ssh sandbox on ${sandbox.url}`);
   const targets = new Set(fleet.instances.map(i => `${i.name}.${i.kind}`)).size;
   say(`demo fleet: ${fleet.instances.length} managed instances with real sshd (${targets} targets), SSHOwner ${caller} (you) except bob's job`);
-  say(`           and ${fleet.spaces.length} Studio spaces reached through SageMaker remote access: ${fleet.spaces.map(space => `${space.target} (${space.remoteAccess === 'ENABLED' ? 'on' : 'off'})`).join(', ')}`);
+  say(`demo fleet: ${fleet.spaces.length} Studio spaces reached through SageMaker remote access: ${fleet.spaces.map(space => `${space.target} (${space.remoteAccess === 'ENABLED' ? 'on' : 'off'})`).join(', ')}`);
 
   // 2. the Studio execution role: set up, then one statement of the client policy taken out
   const iam = new IAMClient({ region: REGION, endpoint: env.AWS_ENDPOINT_URL_IAM, credentials });
