@@ -164,10 +164,48 @@ async function instancesById(
   return ids.flatMap(id => found.filter(i => i.instanceId === id));
 }
 
-interface IAttempt {
-  done?: IResolvedTarget;
+/** One look at a target: what it resolved to, or why to look again. */
+export interface IAttempt<T> {
+  done?: T;
   /** Why we wait, when we do. */
   waitReason?: string;
+}
+
+/**
+ * Runs `attempt` until it is done, waiting with exponential backoff (1 s doubling to 30 s) in between and calling
+ * `onWait` before each wait; after `timeoutMs` (default 15 min) the last wait reason is the error.
+ */
+export async function waitWithBackoff<T>(
+  name: string,
+  options: Pick<IResolveOptions, 'timeoutMs' | 'sleep' | 'onWait'>,
+  timeoutHint: string,
+  attempt: () => Promise<IAttempt<T>>
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
+  const sleep = options.sleep ?? delay;
+  const started = Date.now();
+  for (let tries = 0; ; tries++) {
+    const result = await attempt();
+    if (result.done) {
+      return result.done;
+    }
+    const waited = Date.now() - started;
+    const backoff = Math.min(30_000, 1000 * 2 ** tries);
+    if (waited + backoff > timeoutMs) {
+      throw new OperationError(
+        `${name} is not reachable after ${Math.round(waited / 1000)} s: ${result.waitReason}`,
+        timeoutMs === 0 ? 'pass --timeout to wait for it' : timeoutHint
+      );
+    }
+    options.onWait?.({
+      target: name,
+      reason: result.waitReason ?? '',
+      attempt: tries + 1,
+      waitedMs: waited,
+      nextDelayMs: backoff
+    });
+    await sleep(backoff);
+  }
 }
 
 async function attempt(
@@ -176,7 +214,7 @@ async function attempt(
   name: string,
   callerLookup: Promise<string>,
   options: IResolveOptions
-): Promise<IAttempt> {
+): Promise<IAttempt<IResolvedTarget>> {
   const ssm = clients.ssm();
   const node = options.node ?? 1;
   let nodes: ITargetInstance[];
@@ -276,31 +314,10 @@ export async function resolveTarget(
   // the caller's id is needed only once an instance is found: look it up while SSM is asked
   const caller = callerUserId(clients, options.callerCache);
   caller.catch(() => undefined);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
-  const sleep = options.sleep ?? delay;
-  const started = Date.now();
-  for (let tries = 0; ; tries++) {
-    const result = await attempt(clients, target, name, caller, options);
-    if (result.done) {
-      return result.done;
-    }
-    const waited = Date.now() - started;
-    const backoff = Math.min(30_000, 1000 * 2 ** tries);
-    if (waited + backoff > timeoutMs) {
-      throw new OperationError(
-        `${name} is not reachable after ${Math.round(waited / 1000)} s: ${result.waitReason}`,
-        timeoutMs === 0
-          ? 'pass --timeout to wait for it'
-          : 'check the job or app log; pass a longer --timeout to wait more'
-      );
-    }
-    options.onWait?.({
-      target: name,
-      reason: result.waitReason ?? '',
-      attempt: tries + 1,
-      waitedMs: waited,
-      nextDelayMs: backoff
-    });
-    await sleep(backoff);
-  }
+  return waitWithBackoff(
+    name,
+    options,
+    'check the job or app log; pass a longer --timeout to wait more',
+    () => attempt(clients, target, name, caller, options)
+  );
 }

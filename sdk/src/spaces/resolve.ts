@@ -3,9 +3,8 @@
  * `<app>.<space>.<domain>.studio.sagemaker` through remote access too when no managed instance is registered for it
  * but its space has remote access on; everything else through SSM as {@link resolveTarget} does.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import type { AwsClients } from '../aws/clients.js';
-import { OperationError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import {
   formatTarget,
   parseTarget,
@@ -13,9 +12,9 @@ import {
 } from '../names/index.js';
 import { instancesNamed } from '../resolve/instances.js';
 import {
-  DEFAULT_RESOLVE_TIMEOUT_MS,
   matchInstances,
   resolveTarget,
+  waitWithBackoff,
   type IResolvedTarget,
   type IResolveOptions
 } from '../resolve/resolve.js';
@@ -65,47 +64,32 @@ export async function resolveSpace(
     );
   }
   const name = spaceTargetName(address.domainId, address.spaceName);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
-  const sleep = options.sleep ?? delay;
-  const started = Date.now();
   let known = options.known;
-  for (let tries = 0; ; tries++) {
-    const space =
-      known ??
-      (await describeSpace(clients, address.domainId, address.spaceName));
-    known = undefined;
-    if (!space) {
-      throw new UsageError(
-        `there is no space ${address.spaceName} in domain ${address.domainId} (${clients.region})`,
-        'check the name and the region (sm-ssh list --kind space shows the spaces you can reach)'
-      );
+  return waitWithBackoff(
+    name,
+    options,
+    'check the space in Studio; pass a longer --timeout to wait more',
+    async () => {
+      const space =
+        known ??
+        (await describeSpace(clients, address.domainId, address.spaceName));
+      known = undefined;
+      if (!space) {
+        throw new UsageError(
+          `there is no space ${address.spaceName} in domain ${address.domainId} (${clients.region})`,
+          'check the name and the region (sm-ssh list --kind space shows the spaces you can reach)'
+        );
+      }
+      const problem = remoteAccessProblem(space);
+      if (!problem) {
+        return { done: { via: 'remote-access', target, name, space, node: 1 } };
+      }
+      if (!settling(space)) {
+        throw problem;
+      }
+      return { waitReason: problem.message };
     }
-    const problem = remoteAccessProblem(space);
-    if (!problem) {
-      return { via: 'remote-access', target, name, space, node: 1 };
-    }
-    if (!settling(space)) {
-      throw problem;
-    }
-    const waited = Date.now() - started;
-    const backoff = Math.min(30_000, 1000 * 2 ** tries);
-    if (waited + backoff > timeoutMs) {
-      throw new OperationError(
-        `${name} is not reachable after ${Math.round(waited / 1000)} s: ${problem.message}`,
-        timeoutMs === 0
-          ? 'pass --timeout to wait for it'
-          : 'check the space in Studio; pass a longer --timeout to wait more'
-      );
-    }
-    options.onWait?.({
-      target: name,
-      reason: problem.message,
-      attempt: tries + 1,
-      waitedMs: waited,
-      nextDelayMs: backoff
-    });
-    await sleep(backoff);
-  }
+  );
 }
 
 /**
