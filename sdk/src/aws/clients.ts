@@ -5,6 +5,7 @@
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -15,6 +16,7 @@ import {
   credentialProviders,
   iamSdk,
   logsSdk,
+  s3Sdk,
   sagemakerSdk,
   ssmSdk,
   stsSdk
@@ -32,6 +34,7 @@ interface IClientConfig {
   credentials: AwsCredentialIdentityProvider;
   retryMode?: string;
   maxAttempts?: number;
+  forcePathStyle?: boolean;
 }
 
 type ClientConstructor<T> = new (config: IClientConfig) => T;
@@ -68,6 +71,23 @@ export class AwsClients {
     );
   }
 
+  /**
+   * S3 with path-style addressing when an endpoint override is set (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL): a
+   * local server such as moto is one host, so `<bucket>.<host>` names nothing; AWS itself gets the SDK's default
+   * (virtual-hosted) addressing.
+   */
+  s3(region = this.region): S3Client {
+    const override = Boolean(
+      process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL
+    );
+    return this.client(
+      's3',
+      () => s3Sdk().S3Client,
+      region,
+      override ? { forcePathStyle: true } : {}
+    );
+  }
+
   ssm(region = this.region): SSMClient {
     return this.client('ssm', () => ssmSdk().SSMClient, region);
   }
@@ -75,7 +95,8 @@ export class AwsClients {
   private client<T>(
     service: string,
     loadConstructor: () => ClientConstructor<T>,
-    region: string
+    region: string,
+    extra: Partial<IClientConfig> = {}
   ): T {
     const key = `${service}:${region}`;
     let client = this.cache.get(key) as T | undefined;
@@ -84,7 +105,8 @@ export class AwsClients {
       client = new ctor({
         region,
         credentials: this.credentials,
-        ...retryConfig()
+        ...retryConfig(),
+        ...extra
       });
       this.cache.set(key, client);
     }

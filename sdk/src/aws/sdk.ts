@@ -23,6 +23,9 @@ export const logsSdk = (): typeof import('@aws-sdk/client-cloudwatch-logs') =>
     '@aws-sdk/client-cloudwatch-logs'
   ) as typeof import('@aws-sdk/client-cloudwatch-logs');
 
+export const s3Sdk = (): typeof import('@aws-sdk/client-s3') =>
+  load('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+
 export const stsSdk = (): typeof import('@aws-sdk/client-sts') =>
   load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
 
