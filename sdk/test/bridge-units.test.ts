@@ -1,7 +1,7 @@
 /**
  * The bridge's pure parts: how errors become statuses and codes, the Origin and XSRF checks on requests as Node
- * parses them, target diffs, the enable-remote-access request and its operation's states, Studio's metadata and
- * shell quoting.
+ * parses them, target diffs, the enable-remote-access request and its operation's states, the job-release request,
+ * the releases' relistings and the finished jobs kept after their targets left, Studio's metadata and shell quoting.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -23,6 +23,13 @@ import {
   SpaceOperations,
   type RemoteAccessEnabler
 } from '../src/bridge/spaces.js';
+import {
+  FinishedJobs,
+  JobReleases,
+  parseReleaseRequest,
+  type IJobEnd,
+  type JobEndReader
+} from '../src/bridge/jobs.js';
 import { diffTargets } from '../src/bridge/targets.js';
 import type { IBridgeTarget, ISpaceOperation } from '../src/bridge/types.js';
 import type { ISpaceInfo } from '../src/spaces/types.js';
@@ -250,6 +257,24 @@ describe('target diffs', () => {
     expect(diffTargets(after, after)).toEqual([]);
   });
 
+  it('sends the full record of a job whose phase or wait changed', () => {
+    const waiting = target('j', {
+      job: { phase: 'waiting', waitSeconds: 600, sshNodes: 2, waitEndsAt: 100 }
+    });
+    const running = target('j', {
+      job: { phase: 'running', waitSeconds: 600, sshNodes: 2 }
+    });
+    expect(diffTargets([target('j')], [waiting])).toEqual([
+      { type: 'target-updated', target: waiting }
+    ]);
+    expect(diffTargets([waiting], [running])).toEqual([
+      { type: 'target-updated', target: running }
+    ]);
+    expect(
+      diffTargets([running], [{ ...running, job: { ...running.job! } }])
+    ).toEqual([]);
+  });
+
   it('sends the full record of a space whose remote access or app changed', () => {
     const off = target('s.d-1.space.sagemaker', {
       kind: 'space',
@@ -281,6 +306,284 @@ describe('target diffs', () => {
       },
       { type: 'target-updated', target: on }
     ]);
+  });
+});
+
+describe('the job-release request', () => {
+  const JOB = 'my-job.training.sagemaker';
+
+  it('takes a training or processing job in any form, and an optional node', () => {
+    expect(parseReleaseRequest({ target: JOB })).toEqual({ target: JOB });
+    expect(parseReleaseRequest({ target: JOB, node: 2 })).toEqual({
+      target: JOB,
+      node: 2
+    });
+    expect(
+      parseReleaseRequest({
+        target: 'arn:aws:sagemaker:us-east-1:123456789012:processing-job/prep'
+      })
+    ).toEqual({ target: 'prep.processing.sagemaker' });
+  });
+
+  it.each([
+    [[JOB], /is not a JSON object/],
+    ['my-job', /is not a JSON object/],
+    [{}, /^target is missing$/],
+    [{ target: '' }, /^target is missing$/],
+    [
+      { target: 'ep.inference.sagemaker' },
+      /is not a training or processing job/
+    ],
+    [
+      { target: 's.d-abc123.space.sagemaker' },
+      /is not a training or processing job/
+    ],
+    [{ target: 'mi-0123456789abcdef0' }, /is not a training or processing job/],
+    [{ target: 'no kind here' }, /./],
+    [{ target: JOB, node: 0 }, /^node 0 is not a whole number from 1/],
+    [{ target: JOB, node: 1.5 }, /^node 1.5 is not a whole number/],
+    [{ target: JOB, node: '2' }, /^node "2" is not a whole number/]
+  ])('refuses %j with 400 and a hint', (body, message) => {
+    let caught: unknown;
+    try {
+      parseReleaseRequest(body);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(HttpError);
+    const error = caught as HttpError;
+    expect([error.status, error.code]).toEqual([400, 'bad-request']);
+    expect(error.message).toMatch(message);
+    expect(error.hint).toEqual(expect.any(String));
+  });
+});
+
+describe('job releases', () => {
+  const clients = {} as AwsClients;
+  const JOB = 'my-job.training.sagemaker';
+  const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+  it("answers the SDK's report and lists the targets again at once and a moment later", async () => {
+    const asked: unknown[] = [];
+    const releases = new JobReleases(
+      async (_clients, target, options) => {
+        asked.push([target, options]);
+        return {
+          target,
+          nodes: [{ node: 1, instanceId: 'mi-1', result: 'released' }]
+        };
+      },
+      [0, 50]
+    );
+    let relists = 0;
+    const report = await releases.release(
+      clients,
+      { target: JOB },
+      async () => {
+        relists += 1;
+      }
+    );
+    expect(report).toEqual({
+      target: JOB,
+      nodes: [{ node: 1, instanceId: 'mi-1', result: 'released' }]
+    });
+    await releases.release(clients, { target: JOB, node: 2 }, async () => {
+      throw new Error('a failed listing is the poller’s to report');
+    });
+    expect(asked).toEqual([
+      [JOB, {}],
+      [JOB, { node: 2 }]
+    ]);
+    await sleep(10);
+    expect(relists).toBe(1);
+    await sleep(80);
+    expect(relists).toBe(2);
+    releases.close();
+  });
+
+  it("maps the SDK's errors as every route does, and stops relisting once closed", async () => {
+    const releases = new JobReleases(
+      async (_clients, target) => {
+        if (target === JOB) {
+          throw new UsageError(
+            'there is no training job my-job in us-east-1',
+            'sm-ssh list shows the targets'
+          );
+        }
+        return { target, nodes: [] };
+      },
+      [20]
+    );
+    await expect(
+      releases.release(clients, { target: JOB }, async () => undefined)
+    ).rejects.toMatchObject({
+      status: 404,
+      code: 'not-found',
+      message: 'there is no training job my-job in us-east-1',
+      hint: 'sm-ssh list shows the targets'
+    });
+    let relists = 0;
+    await releases.release(
+      clients,
+      { target: 'other.training.sagemaker' },
+      async () => {
+        relists += 1;
+      }
+    );
+    releases.close();
+    await sleep(50);
+    expect(relists).toBe(0);
+  });
+});
+
+describe('finished jobs', () => {
+  const clients = {} as AwsClients;
+  const job = (
+    name: string,
+    fields: Partial<IBridgeTarget> = {}
+  ): IBridgeTarget => ({
+    target: `${name}.training.sagemaker`,
+    kind: 'training',
+    status: 'InProgress',
+    ping: 'Online',
+    nodes: 2,
+    owner: 'me',
+    mine: true,
+    ageSeconds: 30,
+    instances: ['mi-2', 'mi-1'],
+    via: 'ssm-instance',
+    job: { phase: 'running', waitSeconds: 600, sshNodes: 2 },
+    ...fields
+  });
+  const plain = job('plain', { job: undefined });
+
+  function reading(answers: Record<string, IJobEnd[]>) {
+    const asked: string[] = [];
+    const readEnd: JobEndReader = async (_clients, target) => {
+      asked.push(target.target);
+      const answer = answers[target.target]?.shift();
+      if (!answer) {
+        throw new Error(`no answer for ${target.target}`);
+      }
+      return answer;
+    };
+    let now = 1_000_000;
+    const finished = new FinishedJobs({
+      readEnd,
+      keepMs: 60_000,
+      now: () => now
+    });
+    return {
+      finished,
+      asked,
+      advance: (ms: number) => {
+        now += ms;
+      }
+    };
+  }
+
+  it('keeps a job that left the listing as finished with its final status, asking SageMaker once', async () => {
+    const a = job('a');
+    const { finished, asked } = reading({
+      [a.target]: [
+        {
+          ended: true,
+          status: 'Failed',
+          failureReason: 'AlgorithmError: exit code 3',
+          endedAt: 1700
+        }
+      ]
+    });
+    const first = await finished.merge('k', clients, undefined, [a, plain]);
+    expect(first).toEqual([a, plain]);
+    const second = await finished.merge('k', clients, first, []);
+    const kept: IBridgeTarget = {
+      target: a.target,
+      kind: 'training',
+      status: 'Failed',
+      ping: 'NotFound',
+      nodes: 2,
+      owner: 'me',
+      mine: true,
+      instances: [],
+      via: 'ssm-instance',
+      job: {
+        phase: 'finished',
+        waitSeconds: 600,
+        sshNodes: 2,
+        failureReason: 'AlgorithmError: exit code 3',
+        endedAt: 1700
+      }
+    };
+    // the plain job (no `job`) is not kept
+    expect(second).toEqual([kept]);
+    expect(await finished.merge('k', clients, second, [])).toEqual([kept]);
+    expect(asked).toEqual([a.target]);
+    // other AWS clients have their own
+    expect(await finished.merge('other', clients, undefined, [])).toEqual([]);
+  });
+
+  it('asks again while SageMaker says the job has not ended (its instances go a moment before it does)', async () => {
+    const a = job('a', {
+      job: { phase: 'waiting', waitSeconds: 600, sshNodes: 1, waitEndsAt: 99 }
+    });
+    const { finished, asked } = reading({
+      [a.target]: [
+        { ended: false, status: 'InProgress' },
+        { ended: true, status: 'Completed', endedAt: 1800 }
+      ]
+    });
+    const ending = await finished.merge('k', clients, [a], []);
+    expect(ending).toHaveLength(1);
+    expect(ending[0]).toMatchObject({
+      status: 'InProgress',
+      ping: 'NotFound',
+      instances: [],
+      job: a.job
+    });
+    const ended = await finished.merge('k', clients, ending, []);
+    expect(ended[0]).toMatchObject({
+      status: 'Completed',
+      job: { phase: 'finished', waitSeconds: 600, sshNodes: 1, endedAt: 1800 }
+    });
+    expect(ended[0].job?.waitEndsAt).toBeUndefined();
+    await finished.merge('k', clients, ended, []);
+    expect(asked).toEqual([a.target, a.target]);
+  });
+
+  it('asks again after a failed Describe, drops the job after the hour, and a listed target wins', async () => {
+    const a = job('a');
+    const b = job('b');
+    const { finished, asked, advance } = reading({
+      [a.target]: [{ ended: true, status: 'Stopped' }],
+      [b.target]: [{ ended: true, status: 'Completed' }]
+    });
+    // the reader has no answer the first time for b: it throws
+    const firstB = await finished.merge('k', clients, [a, b], [plain]);
+    expect(firstB.map(t => [t.target, t.status, t.job?.phase])).toEqual([
+      [a.target, 'Stopped', 'finished'],
+      [b.target, 'Completed', 'finished'],
+      [plain.target, 'InProgress', undefined]
+    ]);
+    // listed again (registered anew): the listing's record, not the kept one
+    const again = await finished.merge('k', clients, firstB, [plain, b]);
+    expect(again.find(t => t.target === b.target)).toBe(b);
+    expect(again).toHaveLength(3);
+    advance(60_001);
+    expect(await finished.merge('k', clients, again, [plain, b])).toEqual([
+      plain,
+      b
+    ]);
+    expect(asked).toEqual([a.target, b.target]);
+  });
+
+  it('keeps the job not yet final when the reader fails, and asks again', async () => {
+    const a = job('a');
+    const { finished, asked } = reading({});
+    const kept = await finished.merge('k', clients, [a], []);
+    expect(kept[0]).toMatchObject({ status: 'InProgress', job: a.job });
+    await finished.merge('k', clients, kept, []);
+    expect(asked).toEqual([a.target, a.target]);
   });
 });
 

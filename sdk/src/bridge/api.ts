@@ -1,6 +1,6 @@
 /**
- * The route handlers of the bridge API (the contract is types.ts): info, targets, the setup check, tunnels, and
- * enabling remote access on a Studio space.
+ * The route handlers of the bridge API (the contract is types.ts): info, targets, the setup check, tunnels,
+ * enabling remote access on a Studio space, and releasing a job launched with SSH.
  * Each picks its AWS clients from the `region`/`profile` query parameters and calls the SDK.
  */
 import { createRequire } from 'node:module';
@@ -18,6 +18,7 @@ import type { IStatePaths } from '../ssh/paths.js';
 import { clientChoice, type ClientPool } from './clients.js';
 import { notFound, toHttpError } from './errors.js';
 import { readJsonBody } from './http.js';
+import { parseReleaseRequest, type JobReleases } from './jobs.js';
 import { Router, type IRequestContext } from './router.js';
 import {
   parseEnableRequest,
@@ -31,6 +32,7 @@ import type {
   BridgeTargetKind,
   IBridgeCheckReport,
   IBridgeInfo,
+  IBridgeReleaseReport,
   ISetupCheckResponse,
   ISpaceOperation,
   ITargetsResponse,
@@ -46,6 +48,7 @@ export interface IApiOptions {
   targets: TargetsCache;
   tunnels: TunnelRegistry;
   spaces: SpaceOperations;
+  jobs: JobReleases;
   paths: IStatePaths;
   identityFile?: string;
   /** The argv that runs this sm-ssh: node and the CLI script. */
@@ -242,6 +245,18 @@ async function enableRemoteAccess(
   );
 }
 
+async function releaseJob(
+  options: IApiOptions,
+  { request, query }: IRequestContext
+): Promise<IBridgeReleaseReport> {
+  const release = parseReleaseRequest(await readJsonBody(request));
+  const { clients } = await clientsOf(options, query);
+  const choice = clientChoice(query);
+  return options.jobs.release(clients, release, () =>
+    options.targets.refresh(choice)
+  );
+}
+
 async function spaceOperation(
   options: IApiOptions,
   { params, query }: IRequestContext
@@ -327,6 +342,11 @@ export function apiRouter(options: IApiOptions): Router {
       'GET',
       '/api/spaces/remote-access/:target',
       ok(200, context => spaceOperation(options, context))
+    )
+    .add(
+      'POST',
+      '/api/jobs/release',
+      ok(200, context => releaseJob(options, context))
     )
     .add('DELETE', '/api/tunnels/:id', async ({ params }) => {
       if (!options.tunnels.close(params.id)) {

@@ -1,7 +1,7 @@
 /**
  * `startBridge`: the HTTP server of the bridge API and its WebSocket, wired from the small parts: server (where it
  * listens), router + api (routes), guard (XSRF, Origin), errors (SDK error → status), targets, tunnels, space
- * operations, events, studio.
+ * operations, job releases and finished jobs, events, studio.
  */
 import {
   createServer,
@@ -11,7 +11,7 @@ import {
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { OperationError, UsageError } from '../errors.js';
 import { enableRemoteAccess } from '../spaces/enable.js';
 import { statePaths } from '../ssh/paths.js';
 import { apiRouter, VERSION } from './api.js';
@@ -20,6 +20,12 @@ import { badRequest, forbidden, notFound, toHttpError } from './errors.js';
 import { EventHub, refuseUpgrade } from './events.js';
 import { normalOrigin, originProblem, xsrfProblem } from './guard.js';
 import { drainBody, sendError, sendJson } from './http.js';
+import {
+  FinishedJobs,
+  JobReleases,
+  type JobEndReader,
+  type JobReleaser
+} from './jobs.js';
 import { requestPath } from './router.js';
 import { listen, type IListening, type ListenTarget } from './server.js';
 import {
@@ -67,6 +73,10 @@ export interface IBridgeOptions {
   lister?: TargetLister;
   /** How remote access is turned on for a space (default the SDK's enableRemoteAccess). */
   enableRemoteAccess?: RemoteAccessEnabler;
+  /** How a job's wait is ended (default the SDK's releaseJob). */
+  releaseJob?: JobReleaser;
+  /** How the final status of a finished job is read (default DescribeTrainingJob / DescribeProcessingJob). */
+  readJobEnd?: JobEndReader;
   /**
    * Origins whose pages may open the event stream besides the request's own host (default $SM_SSH_ALLOW_ORIGINS,
    * comma-separated; in Studio the domain's origin is added).
@@ -141,7 +151,8 @@ export async function startBridge(
   const targets = new TargetsCache({
     pool,
     pollMs: refreshSeconds * 1000,
-    lister: options.lister
+    lister: options.lister,
+    finished: new FinishedJobs({ readEnd: options.readJobEnd })
   });
   const tunnels = new TunnelRegistry({
     paths,
@@ -150,6 +161,7 @@ export async function startBridge(
   const spaces = new SpaceOperations(
     options.enableRemoteAccess ?? enableRemoteAccess
   );
+  const jobs = new JobReleases(options.releaseJob ?? releaseJob);
   const hub = new EventHub({
     version: VERSION,
     targets,
@@ -163,6 +175,7 @@ export async function startBridge(
     targets,
     tunnels,
     spaces,
+    jobs,
     paths,
     identityFile: options.identityFile,
     smSshCommand: options.smSshCommand ?? defaultCommand(),
@@ -259,6 +272,7 @@ export async function startBridge(
     hub.close();
     targets.close();
     spaces.close();
+    jobs.close();
     throw error;
   }
   let closing: Promise<void> | undefined;
@@ -269,6 +283,7 @@ export async function startBridge(
         hub.close();
         targets.close();
         spaces.close();
+        jobs.close();
         await tunnels.closeAll();
         await new Promise<void>(resolve => {
           server.close(() => resolve());
@@ -283,6 +298,14 @@ export async function startBridge(
     }
   };
 }
+
+// TODO(issue 8): the SDK's releaseJob (sdk/src/jobs/release.ts) once it lands
+const releaseJob: JobReleaser = async () => {
+  throw new OperationError(
+    'releasing jobs is not in this build of sm-ssh yet',
+    'end the wait with `pkill sm-wait` in a terminal on the job'
+  );
+};
 
 function statusText(status: number): string {
   return (

@@ -12,6 +12,7 @@ import {
 } from '../resolve/list.js';
 import type { ClientPool, IClientChoice } from './clients.js';
 import { toHttpError, type HttpError } from './errors.js';
+import { FinishedJobs } from './jobs.js';
 import type { BridgeEvent, IBridgeTarget, ITargetsResponse } from './types.js';
 
 /** The SDK's record is the bridge's (the compiler checks that ITargetSummary fits IBridgeTarget). */
@@ -32,8 +33,23 @@ export type TargetDiffEvent = Extract<
   }
 >;
 
+function sameJob(a: IBridgeTarget['job'], b: IBridgeTarget['job']): boolean {
+  return (
+    a === b ||
+    (a !== undefined &&
+      b !== undefined &&
+      a.phase === b.phase &&
+      a.waitSeconds === b.waitSeconds &&
+      a.sshNodes === b.sshNodes &&
+      a.waitEndsAt === b.waitEndsAt &&
+      a.failureReason === b.failureReason &&
+      a.endedAt === b.endedAt)
+  );
+}
+
 function sameOtherFields(a: IBridgeTarget, b: IBridgeTarget): boolean {
   return (
+    sameJob(a.job, b.job) &&
     a.nodes === b.nodes &&
     a.owner === b.owner &&
     a.mine === b.mine &&
@@ -47,8 +63,9 @@ function sameOtherFields(a: IBridgeTarget, b: IBridgeTarget): boolean {
 }
 
 /**
- * Events that turn listing `before` into `after` (ages alone do not count as a change). A space whose remote access
- * or app changed gets `target-updated` (the full record), beside `target-status` when its status or ping changed.
+ * Events that turn listing `before` into `after` (ages alone do not count as a change). A target whose other fields
+ * changed (a space's remote access or app, a job's phase) gets `target-updated` (the full record), beside
+ * `target-status` when its status or ping changed.
  */
 export function diffTargets(
   before: IBridgeTarget[],
@@ -100,6 +117,8 @@ export interface ITargetsCacheOptions {
   /** How often a watched listing is refreshed (default 15 s). */
   pollMs?: number;
   lister?: TargetLister;
+  /** The finished jobs kept after their targets left the listing (default: kept an hour, read with Describe). */
+  finished?: FinishedJobs;
 }
 
 /**
@@ -112,6 +131,7 @@ export class TargetsCache extends EventEmitter {
   private readonly maxAgeMs: number;
   private readonly pollMs: number;
   private readonly lister: TargetLister;
+  private readonly finished: FinishedJobs;
 
   constructor(options: ITargetsCacheOptions) {
     super();
@@ -119,6 +139,7 @@ export class TargetsCache extends EventEmitter {
     this.maxAgeMs = options.maxAgeMs ?? 5000;
     this.pollMs = options.pollMs ?? 15_000;
     this.lister = options.lister ?? listTargets;
+    this.finished = options.finished ?? new FinishedJobs();
   }
 
   private entry(key: string): IEntry {
@@ -147,7 +168,7 @@ export class TargetsCache extends EventEmitter {
     ) {
       return entry.listing;
     }
-    const pending = this.list(choice).then(listing => {
+    const pending = this.list(choice, key, entry.listing).then(listing => {
       const before = entry.listing;
       entry.listing = listing;
       entry.lastError = undefined;
@@ -181,16 +202,26 @@ export class TargetsCache extends EventEmitter {
     return this.get(choice, { refresh: true });
   }
 
-  private async list(choice: IClientChoice): Promise<ITargetsResponse> {
+  private async list(
+    choice: IClientChoice,
+    key: string,
+    before: ITargetsResponse | undefined
+  ): Promise<ITargetsResponse> {
     const warnings: string[] = [];
     const listedAt = Date.now();
     try {
       const clients = await this.pool.get(choice);
-      const targets = await this.lister(clients, {
+      const listed = await this.lister(clients, {
         onWarning: text => warnings.push(text),
         now: listedAt
       });
-      return { targets: targets.map(toBridgeTarget), warnings, listedAt };
+      const targets = await this.finished.merge(
+        key,
+        clients,
+        before?.targets,
+        listed.map(toBridgeTarget)
+      );
+      return { targets, warnings, listedAt };
     } catch (error) {
       throw toHttpError(error, 'listing the targets');
     }

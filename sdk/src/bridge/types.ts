@@ -23,6 +23,12 @@
  *   on for a Studio space and restarts its app (unsaved work in it is lost: the panel asks first). It runs in the
  *   background; `space-operation` events report its progress, and `GET /api/spaces/remote-access/<target>` its
  *   state (404 when none was started). A second request for the same space while one runs: 409.
+ * - `POST /api/jobs/release` body `IReleaseJobRequest` → 200 `IBridgeReleaseReport`: ends the wait of a job launched
+ *   with SSH (`sm-ssh job release`): every SSH node, or one. A node that could not take it is `failed` in the report
+ *   (still 200). The targets are listed again after it, so the job's new phase goes out as target events.
+ * - `IBridgeTarget.job`: the state of a job launched with SSH. A job the bridge saw with `job` whose target then
+ *   leaves the listing (its instances deregister when it ends) stays listed for an hour as `phase: 'finished'`, with
+ *   SageMaker's final status, `ping: 'NotFound'` and no instances.
  *
  * State-changing requests (POST, PUT, PATCH, DELETE) need an `X-XSRFToken` header equal to the `_xsrf` cookie;
  * WebSocket upgrades need an Origin of the same host as the request (or none).
@@ -75,6 +81,28 @@ export interface IBridgeInfo {
   knownHostsFile: string;
 }
 
+/** Where a job launched with SSH is (the same words as the SDK's `JobSshPhase`). */
+export type BridgeJobPhase = 'starting' | 'waiting' | 'running' | 'finished';
+
+/** The state of a job launched with SSH (the SDK's `IJobSshState`, and what the bridge adds to it). */
+export interface IBridgeJobState {
+  /**
+   * `starting` before its wrapper has said anything, `waiting` while it waits for a connection, `running` once its
+   * own command runs, `finished` when the job has ended.
+   */
+  phase: BridgeJobPhase;
+  /** How long the job waits for a connection before its own command starts (0: no wait). */
+  waitSeconds: number;
+  /** How many nodes, from the first, have SSH. */
+  sshNodes: number;
+  /** Epoch seconds at which the wait ends by itself, while `waiting`. */
+  waitEndsAt?: number;
+  /** Added by the bridge for a finished job it keeps: SageMaker's FailureReason, when the job failed. */
+  failureReason?: string;
+  /** Added by the bridge for a finished job it keeps: epoch seconds of the job's end, when SageMaker says. */
+  endedAt?: number;
+}
+
 /** One target (the same fields as `sm-ssh list --json`). */
 export interface IBridgeTarget {
   target: string;
@@ -95,6 +123,8 @@ export interface IBridgeTarget {
   appType?: string;
   /** Spaces: the status of the space's app, or `None` when none runs. */
   appStatus?: string;
+  /** Training and processing jobs launched with SSH: where the job is (waiting for a connection, running, …). */
+  job?: IBridgeJobState;
 }
 
 export interface ITargetsResponse {
@@ -178,6 +208,32 @@ export interface IEnableRemoteAccessRequest {
   target: string;
   /** Must be true: the caller has been told that restarting the app loses unsaved work. */
   confirmRestart: boolean;
+}
+
+export interface IReleaseJobRequest {
+  /** A training or processing job launched with SSH, e.g. `my-job.training.sagemaker`. */
+  target: string;
+  /** 1-based node to release; absent: every SSH node. */
+  node?: number;
+}
+
+/** How a node took a release (the SDK's `ReleaseResult`). */
+export type BridgeReleaseResult =
+  'released' | 'already-released' | 'not-waiting' | 'failed';
+
+export interface IBridgeNodeRelease {
+  /** 1-based. */
+  node: number;
+  instanceId: string;
+  result: BridgeReleaseResult;
+  /** What the node said, or why it failed. */
+  detail?: string;
+}
+
+/** The answer of `POST /api/jobs/release` (the SDK's `IReleaseReport`, `sm-ssh job release --json`). */
+export interface IBridgeReleaseReport {
+  target: string;
+  nodes: IBridgeNodeRelease[];
 }
 
 export type SpaceOperationState = 'running' | 'done' | 'failed';
