@@ -1,3 +1,9 @@
+"""SSH into SageMaker from JupyterLab: the extension's panel, and a Python client of the sm-ssh CLI.
+
+``from sagemaker_ssh_jupyterlab import SmSsh, SmSshError`` gives the client (``client.py``): list targets, run a
+command on one, start a training or processing job with SSH from a boto3-style request, release its wait.
+"""
+
 try:
     from ._version import __version__
 except ImportError:
@@ -7,6 +13,35 @@ except ImportError:
     import warnings
     warnings.warn("Importing 'sagemaker_ssh_jupyterlab' outside a proper installation.")
     __version__ = "dev"
+
+from .client import (
+    BundleUpload,
+    CommandError,
+    CommandResult,
+    JobSshState,
+    NodeRelease,
+    ReleaseReport,
+    SmSsh,
+    SmSshError,
+    StartedJob,
+    Target,
+    WrappedJob,
+)
+
+__all__ = [
+    "BundleUpload",
+    "CommandError",
+    "CommandResult",
+    "JobSshState",
+    "NodeRelease",
+    "ReleaseReport",
+    "SmSsh",
+    "SmSshError",
+    "StartedJob",
+    "Target",
+    "WrappedJob",
+    "__version__",
+]
 
 
 def _jupyter_labextension_paths():

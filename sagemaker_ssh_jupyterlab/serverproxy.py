@@ -4,7 +4,7 @@ pyproject.toml registers ``setup_sm_ssh`` under ``jupyter_serverproxy_servers``;
 server start and, on the first request to ``<base_url>/sm-ssh/``, starts the command on a unix socket in a private
 temporary directory (only the Jupyter user can connect) and proxies to it with Jupyter's authentication in front.
 
-Which Node and which CLI (first found wins):
+Which Node and which CLI (first found wins; ``_cli.py``, shared with the Python client):
 
 - Node: ``SM_SSH_NODE``, then ``node`` on PATH, then ``/opt/conda/bin/node`` (SageMaker Distribution's conda Node);
   it must be Node.js 20 or newer.
@@ -21,103 +21,39 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import shutil
-import subprocess
 import sys
-from pathlib import Path
+
+from ._cli import (
+    BUNDLED_CLI,
+    CONDA_NODE,
+    DEV_CLI,
+    MIN_NODE_MAJOR,
+    PACKAGE_DIR,
+    Unavailable,
+    check_node_version,
+    find_cli,
+    find_node,
+)
 
 NAME = "sm-ssh"
-MIN_NODE_MAJOR = 20
-CONDA_NODE = "/opt/conda/bin/node"
-PACKAGE_DIR = Path(__file__).resolve().parent
-BUNDLED_CLI = PACKAGE_DIR / "sm_ssh" / "sm-ssh.mjs"
-# an editable install from the repository: the package dir sits beside sdk/
-DEV_CLI = PACKAGE_DIR.parent / "sdk" / "dist" / "cli" / "main.js"
 # Node's start plus loading the AWS SDK on a busy host; jupyter-server-proxy's default is 5 s
 READY_TIMEOUT_S = 30
 
 log = logging.getLogger(__name__)
 
-
-class Unavailable(Exception):
-    """Why `sm-ssh serve` cannot start here, and what fixes it."""
-
-    def __init__(self, error: str, hint: str):
-        super().__init__(error)
-        self.error = error
-        self.hint = hint
-
-
-def find_node(env: dict[str, str] | None = None) -> str:
-    """The Node.js executable: SM_SSH_NODE, PATH, Studio's conda Node."""
-    env = os.environ if env is None else env
-    configured = env.get("SM_SSH_NODE")
-    if configured:
-        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
-            raise Unavailable(
-                f"SM_SSH_NODE={configured} is not an executable file",
-                "point SM_SSH_NODE at a Node.js >= 20 binary, or unset it to use node from PATH",
-            )
-        return configured
-    found = shutil.which("node", path=env.get("PATH"))
-    if found:
-        return found
-    if os.access(CONDA_NODE, os.X_OK):
-        return CONDA_NODE
-    raise Unavailable(
-        "Node.js was not found (SM_SSH_NODE unset, no node on PATH, no /opt/conda/bin/node)",
-        "install Node.js >= 20 on the Jupyter host (e.g. `conda install -c conda-forge nodejs=20`) "
-        "or set SM_SSH_NODE to its path, then restart the Jupyter server",
-    )
-
-
-def check_node_version(node: str) -> str:
-    """The version of `node` (e.g. v20.19.6), if it is at least MIN_NODE_MAJOR."""
-    try:
-        result = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=15, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise Unavailable(
-            f"{node} --version failed: {error}",
-            "point SM_SSH_NODE at a working Node.js >= 20 binary",
-        ) from error
-    version = result.stdout.strip()
-    match = re.match(r"v(\d+)\.", version)
-    if not match:
-        raise Unavailable(
-            f"{node} --version printed {version or result.stderr.strip()!r}, not a Node.js version",
-            "point SM_SSH_NODE at a Node.js >= 20 binary",
-        )
-    if int(match.group(1)) < MIN_NODE_MAJOR:
-        raise Unavailable(
-            f"{node} is Node.js {version}; sm-ssh needs Node.js {MIN_NODE_MAJOR} or newer",
-            "install Node.js >= 20 (SageMaker Distribution 2.x and later ship it in /opt/conda/bin) "
-            "or set SM_SSH_NODE to a newer one, then restart the Jupyter server",
-        )
-    return version
-
-
-def find_cli(env: dict[str, str] | None = None) -> str:
-    """The sm-ssh CLI script: SM_SSH_CLI, the bundled one, the repository's build (editable installs)."""
-    env = os.environ if env is None else env
-    configured = env.get("SM_SSH_CLI")
-    if configured:
-        if not os.path.isfile(configured):
-            raise Unavailable(
-                f"SM_SSH_CLI={configured} does not exist",
-                "point SM_SSH_CLI at sm-ssh's main.js (or sm-ssh.mjs), or unset it to use the bundled CLI",
-            )
-        return configured
-    for candidate in (BUNDLED_CLI, DEV_CLI):
-        if candidate.is_file():
-            return str(candidate)
-    raise Unavailable(
-        f"the bundled sm-ssh CLI is missing ({BUNDLED_CLI})",
-        "reinstall sagemaker_ssh_jupyterlab from a wheel, or in a checkout run `npm run build` "
-        "(or set SM_SSH_CLI to sm-ssh's main.js)",
-    )
+__all__ = [
+    "BUNDLED_CLI",
+    "CONDA_NODE",
+    "DEV_CLI",
+    "MIN_NODE_MAJOR",
+    "PACKAGE_DIR",
+    "Unavailable",
+    "check_node_version",
+    "find_cli",
+    "find_node",
+    "serve_command",
+    "setup_sm_ssh",
+]
 
 
 def unavailable_command(problem: Unavailable) -> list[str]:
