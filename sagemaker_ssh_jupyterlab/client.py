@@ -891,12 +891,19 @@ class SmSsh:
                     hint = hint_match.group(1)
                 elif progress is not None and line.strip():
                     progress(line)
-            for reader in readers:
-                reader.join()
             exit_code = child.wait()
         except BaseException:
             self._stop(child)
             raise
+        finally:
+            for reader in readers:
+                reader.join(timeout=_INTERRUPT_GRACE_S)
+            for pipe in (child.stdin, child.stdout, child.stderr):
+                if pipe is not None:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
         return _Completed(
             argv=args,
             exit_code=exit_code,
