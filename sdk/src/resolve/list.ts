@@ -2,7 +2,8 @@
  * Every target the caller can see: managed instances carrying the original project's tags (one
  * DescribeInstanceInformation filtered on the tag key, then their tags), grouped into resources (nodes of a job
  * share one), with SageMaker's status of each; InService endpoints, whose instances carry no tags and are
- * found in their logs; and Studio spaces, reached through SageMaker remote access (spaces/list.ts).
+ * found in their logs; and Studio spaces, reached through SageMaker remote access (spaces/list.ts). Jobs launched
+ * with SSH also get where they are in their wait (jobs/state.ts).
  */
 import type { AwsClients } from '../aws/clients.js';
 import { describeAwsError } from '../aws/errors.js';
@@ -19,6 +20,8 @@ import {
   type ITargetInstance
 } from './instances.js';
 import { instanceIdsFromLogs } from './logs.js';
+import { jobKey, jobSshStates, type IListedJob } from '../jobs/state.js';
+import type { IJobSshState } from '../jobs/types.js';
 import { listSpaceTargets } from '../spaces/list.js';
 import type { TargetVia } from '../spaces/types.js';
 import { resourceStatus } from './status.js';
@@ -53,6 +56,8 @@ export interface ITargetSummary {
   appType?: string;
   /** Spaces: the status of the space's app (`InService`, `Pending`, `Deleting`, …), or `None` when none runs. */
   appStatus?: string;
+  /** Training and processing jobs launched with SSH (`sm-ssh job start`, `withSsh`): where the job is in its wait. */
+  job?: IJobSshState;
 }
 
 export interface IListOptions {
@@ -205,20 +210,43 @@ async function instanceTargets(
   const wanted = [...groups.values()].filter(
     group => !options.kind || group.target.kind === options.kind
   );
+  const jobs: Array<IListedJob & { summary: ITargetSummary }> = [];
   const summaries = await mapLimited(wanted, 8, async ({ target, nodes }) => {
     nodes.sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
     const status = await resourceStatus(clients.sagemaker(), {
       ...target,
       form: 'name'
     });
-    return summary(
+    const entry = summary(
       target,
       nodes,
       status.status ?? (status.phase === 'missing' ? 'NotFound' : 'unknown'),
       caller,
       now
     );
+    if (target.kind === 'training' || target.kind === 'processing') {
+      jobs.push({
+        kind: target.kind,
+        name: target.name,
+        resource: status,
+        summary: entry
+      });
+    }
+    return entry;
   });
+  // the jobs' wait states (one Logs Insights query per log group for all of them), while endpoints are looked up
+  const jobStates = jobSshStates(clients.logs(), jobs, {
+    now,
+    onWarning: options.onWarning
+  }).then(states => {
+    for (const job of jobs) {
+      const state = states.get(jobKey(job));
+      if (state) {
+        job.summary.job = state;
+      }
+    }
+  });
+  jobStates.catch(() => undefined);
   if (
     (options.endpoints ?? true) &&
     (!options.kind || options.kind === 'inference')
@@ -241,6 +269,7 @@ async function instanceTargets(
       );
     }
   }
+  await jobStates;
   return summaries;
 }
 

@@ -15,7 +15,19 @@ export interface IResourceStatus {
   phase: ResourcePhase;
   /** Why the status is unknown, when SageMaker refused to say (the guide's client policy grants no sagemaker:Describe*). */
   denied?: string;
+  /**
+   * Jobs: the `Environment` of the Describe answer, as the job was created with it (a job launched with SSH carries
+   * `SM_SSH_WAIT_SECONDS` there).
+   */
+  environment?: Record<string, string>;
+  /** Jobs: `CreationTime`. */
+  createdAt?: Date;
+  /** Jobs: `FailureReason`, when SageMaker gives one. */
+  failureReason?: string;
 }
+
+/** What a Describe call tells: the status word and, for jobs, what else the same answer carries. */
+type IDescription = Omit<IResourceStatus, 'phase' | 'denied'>;
 
 function isAccessDenied(error: unknown): boolean {
   const name = (error as { name?: string }).name ?? '';
@@ -62,16 +74,33 @@ type StatusReader = (
   sagemaker: SageMakerClient,
   name: string,
   target: IResourceTarget
-) => Promise<string | undefined>;
+) => Promise<IDescription>;
+
+/** A job's Describe answer, with only the members that are there. */
+function jobDescription(
+  status: string | undefined,
+  answer: {
+    Environment?: Record<string, string>;
+    CreationTime?: Date;
+    FailureReason?: string;
+  }
+): IDescription {
+  return {
+    status,
+    ...(answer.Environment ? { environment: answer.Environment } : {}),
+    ...(answer.CreationTime ? { createdAt: answer.CreationTime } : {}),
+    ...(answer.FailureReason ? { failureReason: answer.FailureReason } : {})
+  };
+}
 
 /** A Studio app named by ARN (or the long name form with an app type): DescribeApp, as a user's or a space's app. */
 async function studioAppStatus(
   client: SageMakerClient,
   name: string,
   target: IResourceTarget
-): Promise<string | undefined> {
+): Promise<IDescription> {
   if (!target.domain || !target.owner || !target.appType) {
-    return undefined;
+    return {};
   }
   const { DescribeAppCommand } = sagemakerSdk();
   const common = {
@@ -80,65 +109,71 @@ async function studioAppStatus(
     AppName: name
   };
   try {
-    return (
-      await client.send(
-        new DescribeAppCommand({ ...common, UserProfileName: target.owner })
-      )
-    ).Status;
+    return {
+      status: (
+        await client.send(
+          new DescribeAppCommand({ ...common, UserProfileName: target.owner })
+        )
+      ).Status
+    };
   } catch (error) {
     if (!isNotFound(error)) {
       throw error;
     }
     // the ARN's owner part is a user profile or a shared space
-    return (
-      await client.send(
-        new DescribeAppCommand({ ...common, SpaceName: target.owner })
-      )
-    ).Status;
+    return {
+      status: (
+        await client.send(
+          new DescribeAppCommand({ ...common, SpaceName: target.owner })
+        )
+      ).Status
+    };
   }
 }
 
 /** The Describe call of each kind and the status it returns; Studio apps need a domain and app type we may lack. */
 const STATUS_READERS: Partial<Record<IResourceTarget['kind'], StatusReader>> = {
   studio: studioAppStatus,
-  training: async (client, name) =>
-    (
-      await client.send(
-        new (sagemakerSdk().DescribeTrainingJobCommand)({
-          TrainingJobName: name
-        })
-      )
-    ).TrainingJobStatus,
-  processing: async (client, name) =>
-    (
-      await client.send(
-        new (sagemakerSdk().DescribeProcessingJobCommand)({
-          ProcessingJobName: name
-        })
-      )
-    ).ProcessingJobStatus,
-  transform: async (client, name) =>
-    (
-      await client.send(
-        new (sagemakerSdk().DescribeTransformJobCommand)({
-          TransformJobName: name
-        })
-      )
-    ).TransformJobStatus,
-  inference: async (client, name) =>
-    (
+  training: async (client, name) => {
+    const answer = await client.send(
+      new (sagemakerSdk().DescribeTrainingJobCommand)({
+        TrainingJobName: name
+      })
+    );
+    return jobDescription(answer.TrainingJobStatus, answer);
+  },
+  processing: async (client, name) => {
+    const answer = await client.send(
+      new (sagemakerSdk().DescribeProcessingJobCommand)({
+        ProcessingJobName: name
+      })
+    );
+    return jobDescription(answer.ProcessingJobStatus, answer);
+  },
+  transform: async (client, name) => {
+    const answer = await client.send(
+      new (sagemakerSdk().DescribeTransformJobCommand)({
+        TransformJobName: name
+      })
+    );
+    return jobDescription(answer.TransformJobStatus, answer);
+  },
+  inference: async (client, name) => ({
+    status: (
       await client.send(
         new (sagemakerSdk().DescribeEndpointCommand)({ EndpointName: name })
       )
-    ).EndpointStatus,
-  notebook: async (client, name) =>
-    (
+    ).EndpointStatus
+  }),
+  notebook: async (client, name) => ({
+    status: (
       await client.send(
         new (sagemakerSdk().DescribeNotebookInstanceCommand)({
           NotebookInstanceName: name
         })
       )
     ).NotebookInstanceStatus
+  })
 };
 
 /** Reads the resource's status; kinds without a reader (Studio apps, spaces) are `unknown`. */
@@ -151,8 +186,8 @@ export async function resourceStatus(
     return { phase: 'unknown' };
   }
   try {
-    const status = await read(sagemaker, target.name, target);
-    return { status, phase: phaseOf(status) };
+    const description = await read(sagemaker, target.name, target);
+    return { ...description, phase: phaseOf(description.status) };
   } catch (error) {
     if (isNotFound(error)) {
       return { phase: 'missing' };

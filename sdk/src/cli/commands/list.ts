@@ -57,6 +57,11 @@ function ownerCell(entry: ITargetSummary): string {
     : entry.owner;
 }
 
+/** SageMaker's status, and for a job launched with SSH where it is in its wait: `InProgress/waiting`. */
+function statusCell(entry: ITargetSummary): string {
+  return entry.job ? `${entry.status}/${entry.job.phase}` : entry.status;
+}
+
 /**
  * The table. VIA and REMOTE-ACCESS columns appear when a space is listed (the other targets are all
  * `ssm-instance`, so a listing without spaces keeps its original seven columns).
@@ -88,7 +93,7 @@ export function rowsOf(targets: ITargetSummary[]): string[][] {
     ...targets.map(entry => [
       entry.target,
       entry.kind,
-      entry.status,
+      statusCell(entry),
       entry.ping,
       String(entry.nodes),
       formatAge(entry.ageSeconds),
