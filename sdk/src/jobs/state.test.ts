@@ -33,6 +33,11 @@ describe('parseMarker', () => {
     expect(
       parseMarker('sm-ssh-job: no release within 600 s; going on').marker
     ).toBe('released');
+    expect(
+      parseMarker(
+        'sm-ssh-job: sm-ssh-init.sh ended with exit code 1, so no one can connect: not waiting any longer'
+      ).marker
+    ).toBe('released');
     expect(parseMarker('sm-ssh-job: running python train.py').marker).toBe(
       'running'
     );

@@ -67,9 +67,11 @@ export function parseMarker(message: string): {
   if (waiting) {
     return { marker: 'waiting', waitSeconds: Number(waiting[1]) };
   }
+  // released, the time up, or sm-ssh-init.sh gone (no one can connect): the wait is over either way
   if (
     /^released after \d+ s\b/.test(text) ||
-    /^no release within /.test(text)
+    /^no release within /.test(text) ||
+    /: not waiting any longer$/.test(text)
   ) {
     return { marker: 'released' };
   }
