@@ -1,11 +1,8 @@
 /** How a node's answer to the release becomes its result, and the command each node runs (under a real `sh`). */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import {
-  JOB_SCRIPT_COPY,
-  RELEASE_COMMANDS,
-  releaseResultOf
-} from './release.js';
+import { JOB_SCRIPT, JOB_STATE_DIR } from './bundle.js';
+import { RELEASE_COMMANDS, releaseResultOf } from './release.js';
 
 describe('releaseResultOf', () => {
   it("takes the wrapper's last word", () => {
@@ -47,7 +44,7 @@ describe('releaseResultOf', () => {
 describe('RELEASE_COMMANDS', () => {
   it('answers not-waiting where no wrapper ever ran', () => {
     // this machine runs no job: the wrapper's copy is absent here
-    expect(existsSync(JOB_SCRIPT_COPY)).toBe(false);
+    expect(existsSync(`${JOB_STATE_DIR}/${JOB_SCRIPT}`)).toBe(false);
     const out = execFileSync('sh', ['-c', RELEASE_COMMANDS.join('\n')], {
       encoding: 'utf8'
     });

@@ -8,15 +8,11 @@ import type { AwsClients } from '../aws/clients.js';
 import { describeAwsError, errorName } from '../aws/errors.js';
 import { ssmSdk } from '../aws/sdk.js';
 import { resolveTarget, type IResolveOptions } from '../resolve/resolve.js';
+import { JOB_RELEASE_COMMAND } from './bundle.js';
 import type { IReleaseReport, INodeRelease, ReleaseResult } from './types.js';
 
-/** Where the wrapper copies itself at start, so that a release needs nothing of the job's environment. */
-export const JOB_SCRIPT_COPY = '/tmp/sm-ssh-job/sm-ssh-job.sh';
-
-/** What each node runs: the wrapper's `release`, or `not-waiting` where no wrapper ever ran. */
-export const RELEASE_COMMANDS = [
-  `if [ -f ${JOB_SCRIPT_COPY} ]; then sh ${JOB_SCRIPT_COPY} release; else echo not-waiting; fi`
-];
+/** What each node runs: the wrapper's copy with `release`, or `not-waiting` where no wrapper ever ran. */
+export const RELEASE_COMMANDS = [JOB_RELEASE_COMMAND];
 
 export interface IReleaseOptions extends Pick<
   IResolveOptions,
