@@ -1,7 +1,7 @@
 /**
  * The extension's commands (their ids are a contract: see CommandIDs): open the panel, connect (a terminal),
- * check the setup, forward a port, close a tunnel, refresh, enable remote access on a space, copy the ssh command. The panel's buttons run them
- * too, so a button and the palette behave the same.
+ * check the setup, forward a port, close a tunnel, refresh, enable remote access on a space, release a job launched
+ * with SSH, copy the ssh command. The panel's buttons run them too, so a button and the palette behave the same.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import {
@@ -24,7 +24,7 @@ import {
   type SetupCheckContent
 } from './components/SetupCheckView';
 import { smSshIcon } from './icons';
-import type { SmSshModel } from './model';
+import { isWaitingJob, type SmSshModel } from './model';
 import { proxyUrl } from './links';
 import { BridgeError, type BridgeClient } from './request';
 import { SetupCheckModel } from './setup-check';
@@ -33,6 +33,7 @@ import { openSshTerminal } from './terminal';
 import {
   CommandIDs,
   type IBridgeInfo,
+  type IBridgeReleaseReport,
   type IBridgeTarget,
   type ISmSshSettings,
   type ISpaceOperation
@@ -68,6 +69,29 @@ function integer(
   return typeof number === 'number' && Number.isInteger(number)
     ? number
     : undefined;
+}
+
+/** What a release did, node by node, for a notification ("node 1 released, node 2 was not waiting"). */
+export function describeRelease(
+  report: IBridgeReleaseReport,
+  trans: TranslationBundle
+): string {
+  return report.nodes
+    .map(node => {
+      switch (node.result) {
+        case 'released':
+          return trans.__('node %1 released', node.node);
+        case 'already-released':
+          return trans.__('node %1 was released already', node.node);
+        case 'not-waiting':
+          return trans.__('node %1 was not waiting', node.node);
+        default:
+          return node.detail
+            ? trans.__('node %1 failed: %2', node.node, node.detail)
+            : trans.__('node %1 failed', node.node);
+      }
+    })
+    .join(', ');
 }
 
 /** One line for a notification: the message and, when there is one, the hint. */
@@ -428,6 +452,124 @@ export function addCommands(context: ICommandContext): void {
         void model.refresh();
       }
       return ended;
+    }
+  });
+
+  commands.addCommand(CommandIDs.releaseJob, {
+    label: args =>
+      text(args, 'target')
+        ? trans.__('Release %1', text(args, 'target'))
+        : trans.__('SageMaker SSH: Release a waiting job…'),
+    caption: trans.__(
+      'End the wait of a job launched with SSH: its own command starts now (sm-ssh job release)'
+    ),
+    execute: async (args): Promise<IBridgeReleaseReport | null> => {
+      let target = text(args, 'target');
+      const node = integer(args, 'node');
+      if (!target) {
+        await model.refresh();
+        const waiting = model.visibleTargets.filter(isWaitingJob);
+        if (waiting.length === 0) {
+          Notification.info(
+            trans.__('No job launched with SSH is waiting for a connection'),
+            { autoClose: 5000 }
+          );
+          return null;
+        }
+        const picked = await pickTarget(waiting, trans, {
+          title: trans.__('Release a waiting job'),
+          accept: trans.__('Release'),
+          withNode: false
+        });
+        if (!picked) {
+          return null;
+        }
+        target = picked.target;
+      }
+      const record = await findTarget(target).catch(() => undefined);
+      if (record && !record.job) {
+        Notification.warning(
+          trans.__(
+            '%1 was not launched with SSH: it has no wait to end',
+            target
+          ),
+          { autoClose: 8000 }
+        );
+        return null;
+      }
+      if (
+        record?.job?.phase === 'running' ||
+        record?.job?.phase === 'finished'
+      ) {
+        Notification.info(
+          trans.__(
+            '%1 is not waiting any more: it is %2',
+            target,
+            record.job.phase
+          ),
+          { autoClose: 5000 }
+        );
+        return null;
+      }
+      if (model.jobRelease(target)?.state === 'releasing') {
+        return null;
+      }
+      const at = Date.now();
+      model.setJobRelease(target, { state: 'releasing', at });
+      const notice = Notification.emit(
+        trans.__('Releasing %1…', target),
+        'in-progress',
+        { autoClose: false }
+      );
+      let report: IBridgeReleaseReport;
+      try {
+        report = await client.releaseJob(target, node);
+      } catch (reason) {
+        model.setJobRelease(target, undefined);
+        console.error('sm-ssh: release failed', reason);
+        Notification.update({
+          id: notice,
+          message: trans.__(
+            'Could not release %1: %2',
+            target,
+            describeError(reason)
+          ),
+          type: 'error',
+          autoClose: false
+        });
+        return null;
+      }
+      const failed = report.nodes.filter(n => n.result === 'failed').length;
+      const allFailed = failed === report.nodes.length;
+      // a release no node took leaves the job waiting: its button comes back
+      model.setJobRelease(
+        target,
+        allFailed ? undefined : { state: 'released', at, report }
+      );
+      const nodes = describeRelease(report, trans);
+      Notification.update({
+        id: notice,
+        message: allFailed
+          ? trans.__(
+              'Could not release %1: %2',
+              target,
+              nodes || trans.__('no SSH node answered')
+            )
+          : failed > 0
+            ? trans.__('Released %1 in part: %2', target, nodes)
+            : trans.__(
+                'Released %1 (%2): its command starts now',
+                target,
+                nodes
+              ),
+        type: allFailed ? 'error' : failed > 0 ? 'warning' : 'success',
+        autoClose: failed > 0 ? false : 8000
+      });
+      // the bridge lists again after a release; without an event stream, so does the panel
+      if (!model.eventsConnected) {
+        void model.refresh({ force: true });
+      }
+      return report;
     }
   });
 

@@ -110,6 +110,10 @@ const plugin: JupyterFrontEndPlugin<ISmSshExtension> = {
           target: target.target
         }),
       dismissSpaceOperation: target => model.clearSpaceOperation(target.target),
+      releaseJob: target =>
+        void app.commands.execute(CommandIDs.releaseJob, {
+          target: target.target
+        }),
       closeTunnel: tunnel =>
         void app.commands.execute(CommandIDs.closeTunnel, { id: tunnel.id }),
       proxyUrl: port => proxyUrl(app, port),
@@ -153,7 +157,8 @@ const plugin: JupyterFrontEndPlugin<ISmSshExtension> = {
         CommandIDs.openPanel,
         CommandIDs.connect,
         CommandIDs.checkSetup,
-        CommandIDs.refresh
+        CommandIDs.refresh,
+        CommandIDs.releaseJob
       ]) {
         palette.addItem({ command, category: COMMAND_CATEGORY });
       }

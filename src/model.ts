@@ -1,6 +1,7 @@
 /**
  * The panel's state, without DOM: the bridge's info, the targets (filtered and grouped by kind in KIND_ORDER),
- * the tunnels, the spaces' enable-remote-access operations, loading and error state. It applies the bridge's events and, while no event stream is connected,
+ * the tunnels, the spaces' enable-remote-access operations, the releases of jobs asked for here, loading and error
+ * state. It applies the bridge's events and, while no event stream is connected,
  * lists again every `refreshInterval` seconds (and reads live tunnels every 2 s). Views listen to `changed`.
  */
 import type { IDisposable } from '@lumino/disposable';
@@ -12,6 +13,7 @@ import {
   type BridgeEvent,
   type IBridgeClient,
   type IBridgeInfo,
+  type IBridgeReleaseReport,
   type IBridgeTarget,
   type IBridgeTunnel,
   type IEventSource,
@@ -32,7 +34,28 @@ export function remoteAccessOff(target: IBridgeTarget): boolean {
   return target.via === 'remote-access' && target.remoteAccess !== 'ENABLED';
 }
 
-/** Whether every word of `filter` occurs in the target's name, kind, status, owner or app type (case-insensitive). */
+/** Whether a job launched with SSH waits for a connection (its Release action applies). */
+export function isWaitingJob(target: IBridgeTarget): boolean {
+  return target.job?.phase === 'waiting';
+}
+
+/** Whether a job launched with SSH has ended (nothing to connect to any more). */
+export function isFinishedJob(target: IBridgeTarget): boolean {
+  return target.job?.phase === 'finished';
+}
+
+/** A release of a job asked for in this panel: under way, or answered (until the job's phase moves on). */
+export interface IJobRelease {
+  state: 'releasing' | 'released';
+  /** Epoch milliseconds of the request. */
+  at: number;
+  report?: IBridgeReleaseReport;
+}
+
+/**
+ * Whether every word of `filter` occurs in the target's name, kind, status, owner, app type or job phase
+ * (case-insensitive).
+ */
 export function matchesFilter(target: IBridgeTarget, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) {
@@ -44,7 +67,8 @@ export function matchesFilter(target: IBridgeTarget, filter: string): boolean {
     KIND_LABELS[target.kind] ?? '',
     target.status,
     target.owner,
-    target.appType ?? ''
+    target.appType ?? '',
+    target.job?.phase ?? ''
   ]
     .join(' ')
     .toLowerCase();
@@ -228,6 +252,21 @@ export class SmSshModel implements IDisposable {
     }
   }
 
+  /** The release of a job asked for in this panel, while it is under way or its answer is the latest news. */
+  jobRelease(target: string): IJobRelease | undefined {
+    return this._jobReleases.get(target);
+  }
+
+  /** Records (or, with undefined, forgets) the release of a job. */
+  setJobRelease(target: string, release: IJobRelease | undefined): void {
+    if (release) {
+      this._jobReleases.set(target, release);
+    } else if (!this._jobReleases.delete(target)) {
+      return;
+    }
+    this._emit();
+  }
+
   findTarget(name: string): IBridgeTarget | undefined {
     return this._targets.find(target => target.target === name);
   }
@@ -278,6 +317,7 @@ export class SmSshModel implements IDisposable {
     this._warnings = [];
     this._tunnels.clear();
     this._spaceOperations.clear();
+    this._jobReleases.clear();
     this._loaded = false;
     this._error = null;
     this._pending = null;
@@ -513,6 +553,7 @@ export class SmSshModel implements IDisposable {
   private _warnings: string[] = [];
   private _tunnels = new Map<string, IBridgeTunnel>();
   private readonly _spaceOperations = new Map<string, ISpaceOperation>();
+  private readonly _jobReleases = new Map<string, IJobRelease>();
   private _filter = '';
   private _showOtherUsers: boolean;
   private _refreshInterval: number;

@@ -9,11 +9,13 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import type {
   IBridgeError,
-  IEnableRemoteAccessRequest
+  IEnableRemoteAccessRequest,
+  IReleaseJobRequest
 } from 'sagemaker-ssh/dist/bridge/types';
 import type {
   IBridgeClient,
   IBridgeInfo,
+  IBridgeReleaseReport,
   IBridgeTunnel,
   ISetupCheckResponse,
   ISpaceOperation,
@@ -176,6 +178,21 @@ export class BridgeClient implements IBridgeClient {
     };
     return requestAPI<ISpaceOperation>(
       'spaces/remote-access',
+      {
+        method: 'POST',
+        body: JSON.stringify(request),
+        headers: { 'Content-Type': 'application/json' }
+      },
+      this.serverSettings,
+      this.scopeQuery()
+    );
+  }
+
+  releaseJob(target: string, node?: number): Promise<IBridgeReleaseReport> {
+    const request: IReleaseJobRequest =
+      node === undefined ? { target } : { target, node };
+    return requestAPI<IBridgeReleaseReport>(
+      'jobs/release',
       {
         method: 'POST',
         body: JSON.stringify(request),

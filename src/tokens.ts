@@ -7,8 +7,11 @@ import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 import type { SmSshModel } from './model';
 import type {
+  BridgeJobPhase,
   BridgeTargetKind,
   IBridgeInfo,
+  IBridgeJobState,
+  IBridgeReleaseReport,
   IBridgeTarget,
   IBridgeTunnel,
   ISetupCheckResponse,
@@ -21,8 +24,11 @@ import type {
 
 export type {
   BridgeEvent,
+  BridgeJobPhase,
   BridgeTargetKind,
   IBridgeInfo,
+  IBridgeJobState,
+  IBridgeReleaseReport,
   IBridgeTarget,
   IBridgeTunnel,
   ISetupCheckResponse,
@@ -46,6 +52,7 @@ export namespace CommandIDs {
   export const closeTunnel = 'sm-ssh:close-tunnel';
   export const refresh = 'sm-ssh:refresh';
   export const enableRemoteAccess = 'sm-ssh:enable-remote-access';
+  export const releaseJob = 'sm-ssh:release-job';
 }
 
 /** The kinds in the order the panel groups them. */
@@ -98,6 +105,8 @@ export interface IBridgeClient {
   enableRemoteAccess(target: string): Promise<ISpaceOperation>;
   /** The state of the last enable-remote-access operation on a space. */
   spaceOperation(target: string): Promise<ISpaceOperation>;
+  /** Ends the wait of a job launched with SSH: every SSH node, or `node` only. */
+  releaseJob(target: string, node?: number): Promise<IBridgeReleaseReport>;
 }
 
 /** A target group as the panel shows it. */

@@ -1,7 +1,7 @@
 /**
  * The views against the DOM contract the UI tests use: panel (groups, rows, buttons, node picker, filter,
- * states, tunnels, spaces with their remote access and its operation), the enable-remote-access dialog's body,
- * setup check, status-bar item.
+ * states, tunnels, spaces with their remote access and its operation, jobs launched with SSH with their phase, the
+ * time left of their wait and Release), the enable-remote-access dialog's body, setup check, status-bar item.
  */
 import './support/no-web-components';
 import { nullTranslator } from '@jupyterlab/translation';
@@ -13,6 +13,7 @@ import {
 } from '../components/SmSshPanel';
 import { enableDialogBody } from '../components/EnableRemoteAccessDialog';
 import { SetupCheckPanel } from '../components/SetupCheckView';
+import { formatTimeLeft } from '../components/TargetList';
 import { TunnelCount } from '../components/StatusItem';
 import { SmSshModel } from '../model';
 import { BridgeError } from '../request';
@@ -21,6 +22,8 @@ import type { IBridgeClient, IBridgeTarget, IBridgeTunnel } from '../tokens';
 import {
   DEMO,
   INFO,
+  JOB,
+  job,
   SETUP,
   SPACE_DOMAIN,
   SPACE_OFF,
@@ -51,7 +54,13 @@ function clientWith(
     startTunnel: async () => tunnel('new'),
     closeTunnel: async () => undefined,
     enableRemoteAccess: async () => spaceOperation(),
-    spaceOperation: async () => spaceOperation()
+    spaceOperation: async () => spaceOperation(),
+    releaseJob: async target => ({
+      target,
+      nodes: [
+        { node: 1, instanceId: 'mi-0job0000000000001', result: 'released' }
+      ]
+    })
   };
 }
 
@@ -64,6 +73,7 @@ function recordingActions() {
     closeTunnel: t => calls.push(['closeTunnel', t.id]),
     enableRemoteAccess: t => calls.push(['enableRemoteAccess', t.target]),
     dismissSpaceOperation: t => calls.push(['dismissSpaceOperation', t.target]),
+    releaseJob: t => calls.push(['releaseJob', t.target]),
     proxyUrl: port => `/lab-base/proxy/${port}/`,
     refresh: () => calls.push(['refresh']),
     checkSetup: () => calls.push(['checkSetup']),
@@ -376,6 +386,236 @@ describe('the panel', () => {
       () => panel.node.querySelectorAll('li.jp-SmSsh-target').length === 7
     );
     inAct(() => panel.dispose());
+  });
+});
+
+describe('jobs launched with SSH in the panel', () => {
+  const row = (host: HTMLElement) =>
+    host.querySelector(`li.jp-SmSsh-target[data-target="${JOB}"]`)!;
+  const labels = (element: Element) =>
+    Array.from(element.querySelectorAll('button')).map(b => [
+      b.getAttribute('aria-label'),
+      b.disabled
+    ]);
+
+  afterEach(() => jest.useRealTimers());
+
+  it('shows a waiting job with the time left and Release beside Open terminal', async () => {
+    const { host, calls, view } = await renderPanel(
+      clientWith([...DEMO, job('waiting')])
+    );
+    const waiting = row(host);
+    expect(waiting.getAttribute('data-job-phase')).toBe('waiting');
+    const line = waiting.querySelector('.jp-SmSsh-job')!;
+    expect(line.getAttribute('data-phase')).toBe('waiting');
+    const badge = line.querySelector('.jp-SmSsh-jobPhase')!;
+    expect(badge.textContent).toBe('waiting for connection');
+    expect(badge.className).toContain('jp-mod-warn');
+    expect(badge.getAttribute('aria-label')).toBe(
+      'Job: waiting for connection'
+    );
+    expect(badge.getAttribute('title')).toMatch(
+      /^The job waits for a connection until .+, then runs its command; Release starts it now$/
+    );
+    expect(line.querySelector('.jp-SmSsh-jobTimeLeft')?.textContent).toBe(
+      '10 min left'
+    );
+    expect(labels(waiting)).toEqual([
+      [`Open terminal on ${JOB}`, false],
+      [`Release ${JOB}`, false],
+      [`Forward a port of ${JOB}`, false],
+      [`Copy ssh command for ${JOB}`, false]
+    ]);
+    const release = waiting.querySelector(
+      `button[aria-label="Release ${JOB}"]`
+    ) as HTMLButtonElement;
+    expect(release.textContent).toBe('Release');
+    expect(release.type).toBe('button');
+    expect(release.title).toBe(
+      'End the wait: the job runs its own command now (sm-ssh job release)'
+    );
+    click(release);
+    expect(calls).toEqual([['releaseJob', JOB]]);
+    // jobs without SSH (the demo fleet's) show no job line and no Release
+    const plain = host.querySelector(
+      'li[data-target="ssh-training-demo.training.sagemaker"]'
+    )!;
+    expect(plain.querySelector('.jp-SmSsh-job')).toBeNull();
+    expect(plain.querySelector('.jp-SmSsh-releaseJob')).toBeNull();
+    expect(plain.hasAttribute('data-job-phase')).toBe(false);
+    view.unmount();
+  });
+
+  it('counts the time left down every second, in seconds for the last two minutes', async () => {
+    jest.useFakeTimers({ now: 1_700_000_000_000 });
+    const waiting = job('waiting', {}, 1_700_000_000_000);
+    waiting.job!.waitEndsAt = 1_700_000_000 + 65;
+    const model = new SmSshModel({ client: clientWith([waiting]) });
+    await model.refresh();
+    const { actions } = recordingActions();
+    const view = render(
+      <PanelView model={model} actions={actions} trans={trans} />
+    );
+    const left = () =>
+      view.host.querySelector('.jp-SmSsh-jobTimeLeft')?.textContent;
+    expect(left()).toBe('65 s left');
+    inAct(() => {
+      jest.advanceTimersByTime(2000);
+    });
+    expect(left()).toBe('63 s left');
+    inAct(() => {
+      jest.advanceTimersByTime(63_000);
+    });
+    expect(left()).toBe('the wait ends now');
+    view.unmount();
+  });
+
+  it('says releasing, then released, with Release disabled until the phase moves on', async () => {
+    const { host, model, view } = await renderPanel(
+      clientWith([...DEMO, job('waiting')])
+    );
+    inAct(() => model.setJobRelease(JOB, { state: 'releasing', at: 1 }));
+    const release = () =>
+      row(host).querySelector(
+        `button[aria-label="Release ${JOB}"]`
+      ) as HTMLButtonElement;
+    const line = () => row(host).querySelector('.jp-SmSsh-job')!;
+    expect(release().disabled).toBe(true);
+    expect(release().title).toBe(`Releasing ${JOB}…`);
+    expect(line().getAttribute('data-release')).toBe('releasing');
+    expect(line().querySelector('.jp-SmSsh-jobTimeLeft')).toBeNull();
+    expect(line().textContent).toBe('waiting for connectionreleasing…');
+    inAct(() => model.setJobRelease(JOB, { state: 'released', at: 1 }));
+    expect(release().disabled).toBe(true);
+    expect(line().getAttribute('data-release')).toBe('released');
+    expect(line().querySelector('.jp-SmSsh-jobDetail')?.textContent).toBe(
+      'released: its command starts…'
+    );
+    // the listing catches up: running, no Release any more
+    inAct(() =>
+      model.applyEvent({
+        type: 'target-updated',
+        target: job('running')
+      })
+    );
+    expect(row(host).getAttribute('data-job-phase')).toBe('running');
+    expect(line().textContent).toBe('running');
+    expect(line().querySelector('.jp-SmSsh-jobPhase')?.className).toContain(
+      'jp-mod-good'
+    );
+    expect(release()).toBeNull();
+    expect(labels(row(host))).toEqual([
+      [`Open terminal on ${JOB}`, false],
+      [`Forward a port of ${JOB}`, false],
+      [`Copy ssh command for ${JOB}`, false]
+    ]);
+    view.unmount();
+  });
+
+  it('shows a starting job without Release, and a wait of unknown end by its length', async () => {
+    const { host, view } = await renderPanel(
+      clientWith([
+        job('starting'),
+        job('waiting', {
+          target: 'other-job.training.sagemaker',
+          job: { phase: 'waiting', waitSeconds: 600, sshNodes: 2 }
+        })
+      ])
+    );
+    const starting = row(host);
+    expect(starting.querySelector('.jp-SmSsh-jobPhase')?.textContent).toBe(
+      'starting'
+    );
+    expect(
+      starting.querySelector('.jp-SmSsh-jobPhase')?.getAttribute('title')
+    ).toBe(
+      'The job is starting: SSH comes up first, then it waits up to 1 h for a connection'
+    );
+    expect(starting.querySelector('.jp-SmSsh-releaseJob')).toBeNull();
+    const other = host.querySelector(
+      'li[data-target="other-job.training.sagemaker"]'
+    )!;
+    expect(other.querySelector('.jp-SmSsh-jobTimeLeft')?.textContent).toBe(
+      'up to 10 min'
+    );
+    view.unmount();
+  });
+
+  it('shows a finished job with its status and failure, nothing to reach', async () => {
+    const { host, calls, view } = await renderPanel(
+      clientWith([
+        job('finished', {
+          status: 'Failed',
+          nodes: 2,
+          job: {
+            phase: 'finished',
+            waitSeconds: 3600,
+            sshNodes: 2,
+            failureReason: 'AlgorithmError: the command exited with code 3'
+          }
+        })
+      ])
+    );
+    const finished = row(host);
+    expect(finished.getAttribute('data-status')).toBe('Failed');
+    const badge = finished.querySelector('.jp-SmSsh-jobPhase')!;
+    expect(badge.textContent).toBe('finished');
+    expect(badge.className).toContain('jp-mod-error');
+    expect(badge.getAttribute('title')).toBe('The job has ended: Failed');
+    expect(finished.querySelector('.jp-SmSsh-jobDetail')?.textContent).toBe(
+      'AlgorithmError: the command exited with code 3'
+    );
+    // its SSM registration is gone: no agent badge, no node picker, no buttons that would fail
+    expect(finished.querySelector('.jp-SmSsh-ping')).toBeNull();
+    expect(finished.querySelector('select')).toBeNull();
+    expect(labels(finished)).toEqual([
+      [`Open terminal on ${JOB}`, true],
+      [`Forward a port of ${JOB}`, true],
+      [`Copy ssh command for ${JOB}`, true]
+    ]);
+    const terminal = finished.querySelector(
+      `button[aria-label="Open terminal on ${JOB}"]`
+    ) as HTMLButtonElement;
+    expect(terminal.title).toBe(`${JOB} has finished: its SSH nodes are gone`);
+    click(terminal);
+    expect(calls).toEqual([]);
+    view.unmount();
+  });
+
+  it('filters by the job phase', async () => {
+    const { host, model, view } = await renderPanel(
+      clientWith([...DEMO, job('waiting')])
+    );
+    inAct(() => {
+      model.filter = 'waiting';
+    });
+    expect(
+      Array.from(host.querySelectorAll('li.jp-SmSsh-target')).map(li =>
+        li.getAttribute('data-target')
+      )
+    ).toEqual([JOB]);
+    view.unmount();
+  });
+
+  it('formats the time left', () => {
+    expect(
+      [0, -5, 0.2, 59, 119, 120, 121, 3599, 3600, 3660, 7200, 5400].map(
+        formatTimeLeft
+      )
+    ).toEqual([
+      '0 s',
+      '0 s',
+      '1 s',
+      '59 s',
+      '119 s',
+      '2 min',
+      '3 min',
+      '1 h',
+      '1 h',
+      '1 h 1 min',
+      '2 h',
+      '1 h 30 min'
+    ]);
   });
 });
 

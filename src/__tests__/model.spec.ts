@@ -5,6 +5,8 @@
 import { Signal } from '@lumino/signaling';
 import {
   groupTargets,
+  isFinishedJob,
+  isWaitingJob,
   matchesFilter,
   remoteAccessOff,
   SmSshModel
@@ -147,6 +149,9 @@ class FakeClient implements IBridgeClient {
     }
     return next;
   }
+  async releaseJob(): Promise<never> {
+    throw new Error('not used');
+  }
 }
 
 class FakeEvents implements IEventSource {
@@ -212,6 +217,39 @@ describe('matchesFilter', () => {
     expect(matchesFilter(t, 'jobs')).toBe(true);
     expect(matchesFilter(t, 'training bob')).toBe(false);
     expect(matchesFilter(t, 'processing')).toBe(false);
+  });
+
+  it('matches a job launched with SSH by its phase', () => {
+    const t = target('j.training.sagemaker', {
+      job: { phase: 'waiting', waitSeconds: 600, sshNodes: 1 }
+    });
+    expect(matchesFilter(t, 'waiting')).toBe(true);
+    expect(matchesFilter(t, 'running')).toBe(false);
+    expect(matchesFilter(target('k.training.sagemaker'), 'waiting')).toBe(
+      false
+    );
+  });
+});
+
+describe('jobs launched with SSH', () => {
+  const withPhase = (phase: 'starting' | 'waiting' | 'running' | 'finished') =>
+    target('j.training.sagemaker', {
+      job: { phase, waitSeconds: 600, sshNodes: 1 }
+    });
+
+  it('tells the waiting and the finished ones', () => {
+    expect(
+      (['starting', 'waiting', 'running', 'finished'] as const).map(phase => [
+        isWaitingJob(withPhase(phase)),
+        isFinishedJob(withPhase(phase))
+      ])
+    ).toEqual([
+      [false, false],
+      [true, false],
+      [false, false],
+      [false, true]
+    ]);
+    expect(isWaitingJob(target('k.training.sagemaker'))).toBe(false);
   });
 });
 
@@ -563,6 +601,23 @@ describe('SmSshModel', () => {
     const afterConnect = reads();
     await jest.advanceTimersByTimeAsync(10_000);
     expect(reads()).toBe(afterConnect);
+  });
+
+  it('keeps the releases asked for here, says so on each change, forgets them on reset', async () => {
+    let changes = 0;
+    model.changed.connect(() => (changes += 1));
+    model.setJobRelease('j.training.sagemaker', { state: 'releasing', at: 5 });
+    expect(model.jobRelease('j.training.sagemaker')).toEqual({
+      state: 'releasing',
+      at: 5
+    });
+    model.setJobRelease('j.training.sagemaker', undefined);
+    model.setJobRelease('j.training.sagemaker', undefined);
+    expect(model.jobRelease('j.training.sagemaker')).toBeUndefined();
+    expect(changes).toBe(2);
+    model.setJobRelease('j.training.sagemaker', { state: 'released', at: 5 });
+    await model.reset();
+    expect(model.jobRelease('j.training.sagemaker')).toBeUndefined();
   });
 
   it('reset forgets the listing and drops rounds started before it', async () => {

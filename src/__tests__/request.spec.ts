@@ -163,6 +163,28 @@ describeBridge('BridgeClient with a real sm-ssh serve', () => {
     const missing = await failure(client.closeTunnel('no-such-tunnel'));
     expect(missing.status).toBe(404);
   });
+
+  it('posts a release to /api/jobs/release: past the guard, a target that is no job is a 400 with a hint', async () => {
+    document.cookie = '_xsrf=2|test-token; path=/';
+    const client = new BridgeClient(
+      settingsFor(
+        bridge.origin,
+        proxiedFetch(() => '_xsrf=2|test-token')
+      )
+    );
+    const error = await failure(client.releaseJob('ep.inference.sagemaker', 1));
+    expect([error.status, error.code]).toEqual([400, 'bad-request']);
+    expect(error.error).toBe(
+      'ep.inference.sagemaker is not a training or processing job: only jobs launched with SSH wait to be released'
+    );
+    expect(error.hint).toMatch(/training\.sagemaker/);
+    const node = await failure(client.releaseJob('j.training.sagemaker', 0));
+    expect(node.error).toMatch(/^node 0 is not a whole number/);
+    // without the cookie: refused before anything else
+    const unguarded = new BridgeClient(settingsFor(bridge.origin));
+    const refused = await failure(unguarded.releaseJob('j.training.sagemaker'));
+    expect([refused.status, refused.code]).toEqual([403, 'forbidden']);
+  });
 });
 
 describe('requestAPI when the bridge is not the one answering', () => {

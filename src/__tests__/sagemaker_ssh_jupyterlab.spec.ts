@@ -2,8 +2,8 @@
  * The plugins wired into a stand-in JupyterLab (a real CommandRegistry, ServerConnection settings whose fetch and
  * WebSocket answer like the bridge): activation, panel, palette, settings applied live, the event stream, the
  * commands (connect → terminal, also on a space, forward-port, close-tunnel, copy ssh command, check-setup,
- * enable-remote-access with its confirmation and its progress from the events), the status-bar and
- * launcher items; and schema/plugin.json against JupyterLab's validator.
+ * enable-remote-access with its confirmation and its progress from the events, release-job with what each node
+ * said), the status-bar and launcher items; and schema/plugin.json against JupyterLab's validator.
  */
 import './support/no-web-components';
 import { JupyterFrontEnd } from '@jupyterlab/application';
@@ -22,6 +22,8 @@ import schemaFile from '../../schema/plugin.json';
 import {
   DEMO,
   INFO,
+  JOB,
+  job,
   SPACE_OFF,
   SPACE_ON,
   spaceOperation,
@@ -61,7 +63,34 @@ interface IRecorded {
   body: string;
 }
 
-function fakeBridge() {
+/** How the fake bridge answers a release, per target (default: node 1 released). */
+const RELEASES: Record<string, { status: number; body: unknown }> = {
+  'two-nodes.training.sagemaker': {
+    status: 200,
+    body: {
+      target: 'two-nodes.training.sagemaker',
+      nodes: [
+        { node: 1, instanceId: 'mi-1', result: 'released' },
+        {
+          node: 2,
+          instanceId: 'mi-2',
+          result: 'failed',
+          detail: 'Run Command timed out'
+        }
+      ]
+    }
+  },
+  'gone.training.sagemaker': {
+    status: 404,
+    body: {
+      error: 'there is no training job gone in us-east-1',
+      hint: 'sm-ssh list shows the targets',
+      code: 'not-found'
+    }
+  }
+};
+
+function fakeBridge(targets = DEMO) {
   const requests: IRecorded[] = [];
   const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input as RequestInfo, init);
@@ -78,7 +107,7 @@ function fakeBridge() {
       return json(200, INFO);
     }
     if (request.method === 'GET' && path === 'targets') {
-      return json(200, { targets: DEMO, warnings: [], listedAt: 1 });
+      return json(200, { targets, warnings: [], listedAt: 1 });
     }
     if (request.method === 'GET' && path === 'tunnels') {
       return json(200, { tunnels: [] });
@@ -103,13 +132,23 @@ function fakeBridge() {
     if (request.method === 'GET' && path.startsWith('spaces/remote-access/')) {
       return json(200, spaceOperation());
     }
+    if (request.method === 'POST' && path === 'jobs/release') {
+      const asked = JSON.parse(body);
+      const answer = RELEASES[asked.target];
+      return answer
+        ? json(answer.status, answer.body)
+        : json(200, {
+            target: asked.target,
+            nodes: [{ node: 1, instanceId: 'mi-1', result: 'released' }]
+          });
+    }
     return json(404, { error: `no route /api/${path}`, code: 'not-found' });
   };
   return { requests, fetch };
 }
 
-function standIn(terminalsAvailable = true) {
-  const bridge = fakeBridge();
+function standIn(terminalsAvailable = true, targets = DEMO) {
+  const bridge = fakeBridge(targets);
   const added: { widget: Widget; area?: string; options?: unknown }[] = [];
   const activated: string[] = [];
   const app = {
@@ -156,9 +195,10 @@ async function activate(
     values?: Record<string, unknown>;
     terminals?: boolean;
     palette?: boolean;
+    targets?: typeof DEMO;
   } = {}
 ) {
-  const env = standIn(options.terminals ?? true);
+  const env = standIn(options.terminals ?? true, options.targets);
   const settings = settingsOf(options.values ?? {});
   const registry = { load: jest.fn(async () => settings) };
   const restorer = { add: jest.fn(), restore: jest.fn(async () => undefined) };
@@ -221,7 +261,7 @@ describe('the plugins', () => {
     extension.model.dispose();
   });
 
-  it('registers the commands, four of them in the palette under "SageMaker SSH"', async () => {
+  it('registers the commands, five of them in the palette under "SageMaker SSH"', async () => {
     const { app, palette, extension } = await activate();
     for (const id of Object.values(CommandIDs)) {
       expect(app.commands.hasCommand(id)).toBe(true);
@@ -230,8 +270,15 @@ describe('the plugins', () => {
       { command: 'sm-ssh:open-panel', category: 'SageMaker SSH' },
       { command: 'sm-ssh:connect', category: 'SageMaker SSH' },
       { command: 'sm-ssh:check-setup', category: 'SageMaker SSH' },
-      { command: 'sm-ssh:refresh', category: 'SageMaker SSH' }
+      { command: 'sm-ssh:refresh', category: 'SageMaker SSH' },
+      { command: 'sm-ssh:release-job', category: 'SageMaker SSH' }
     ]);
+    expect(app.commands.label('sm-ssh:release-job', { isPalette: true })).toBe(
+      'SageMaker SSH: Release a waiting job…'
+    );
+    expect(app.commands.label('sm-ssh:release-job', { target: JOB })).toBe(
+      `Release ${JOB}`
+    );
     expect(app.commands.label('sm-ssh:connect', { isPalette: true })).toBe(
       'SageMaker SSH: Connect to…'
     );
@@ -682,6 +729,143 @@ describe('the commands', () => {
         `Remote access is already on for ${SPACE_ON}`
       ])
     );
+    extension.model.dispose();
+  });
+
+  const released = (
+    bridge: ReturnType<typeof fakeBridge>
+  ): Array<Record<string, unknown>> =>
+    bridge.requests
+      .filter(
+        r => r.method === 'POST' && r.url.pathname.endsWith('/jobs/release')
+      )
+      .map(r => JSON.parse(r.body));
+
+  it('sm-ssh:release-job posts the target, says what each node did and keeps the release in the model', async () => {
+    const { app, bridge, extension } = await activate({
+      targets: [...DEMO, job('waiting')]
+    });
+    const states: Array<string | undefined> = [];
+    extension.model.changed.connect(() => {
+      const state = extension.model.jobRelease(JOB)?.state;
+      if (states[states.length - 1] !== state) {
+        states.push(state);
+      }
+    });
+    const running = app.commands.execute('sm-ssh:release-job', {
+      target: JOB
+    });
+    expect(await running).toEqual({
+      target: JOB,
+      nodes: [{ node: 1, instanceId: 'mi-1', result: 'released' }]
+    });
+    expect(released(bridge)).toEqual([{ target: JOB }]);
+    expect(states).toEqual(['releasing', 'released']);
+    expect(
+      Notification.manager.notifications.some(
+        n =>
+          n.type === 'success' &&
+          n.message ===
+            `Released ${JOB} (node 1 released): its command starts now`
+      )
+    ).toBe(true);
+    // one node only, when asked
+    await app.commands.execute('sm-ssh:release-job', { target: JOB, node: 2 });
+    expect(released(bridge)[1]).toEqual({ target: JOB, node: 2 });
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:release-job reports a node that failed, and a bridge error with its hint', async () => {
+    const { app, extension } = await activate({
+      targets: [
+        job('waiting', { target: 'two-nodes.training.sagemaker', nodes: 2 }),
+        job('waiting', { target: 'gone.training.sagemaker' })
+      ]
+    });
+    const partly = await app.commands.execute('sm-ssh:release-job', {
+      target: 'two-nodes.training.sagemaker'
+    });
+    expect(partly).toMatchObject({ target: 'two-nodes.training.sagemaker' });
+    expect(
+      Notification.manager.notifications.some(
+        n =>
+          n.type === 'warning' &&
+          n.message ===
+            'Released two-nodes.training.sagemaker in part: node 1 released, node 2 failed: Run Command timed out'
+      )
+    ).toBe(true);
+    expect(
+      await app.commands.execute('sm-ssh:release-job', {
+        target: 'gone.training.sagemaker'
+      })
+    ).toBeNull();
+    // the button comes back
+    expect(
+      extension.model.jobRelease('gone.training.sagemaker')
+    ).toBeUndefined();
+    expect(
+      Notification.manager.notifications.some(
+        n =>
+          n.type === 'error' &&
+          n.message ===
+            'Could not release gone.training.sagemaker: there is no training job gone in us-east-1 — sm-ssh list shows the targets'
+      )
+    ).toBe(true);
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:release-job refuses a job without SSH or one no longer waiting, without a request', async () => {
+    const { app, bridge, extension } = await activate({
+      targets: [...DEMO, job('running')]
+    });
+    for (const target of ['ssh-training-demo.training.sagemaker', JOB]) {
+      expect(
+        await app.commands.execute('sm-ssh:release-job', { target })
+      ).toBeNull();
+    }
+    expect(released(bridge)).toEqual([]);
+    expect(Notification.manager.notifications.map(n => n.message)).toEqual(
+      expect.arrayContaining([
+        'ssh-training-demo.training.sagemaker was not launched with SSH: it has no wait to end',
+        `${JOB} is not waiting any more: it is running`
+      ])
+    );
+    extension.model.dispose();
+  });
+
+  it('sm-ssh:release-job from the palette picks among the waiting jobs, or says there is none', async () => {
+    const none = await activate();
+    expect(await none.app.commands.execute('sm-ssh:release-job')).toBeNull();
+    expect(
+      Notification.manager.notifications.some(
+        n =>
+          n.message === 'No job launched with SSH is waiting for a connection'
+      )
+    ).toBe(true);
+    none.extension.model.dispose();
+
+    const { app, bridge, extension } = await activate({
+      targets: [
+        ...DEMO,
+        job('waiting'),
+        job('running', { target: 'r.training.sagemaker' })
+      ]
+    });
+    const running = app.commands.execute('sm-ssh:release-job');
+    const dialog = await waitFor(
+      () => document.querySelector('.jp-Dialog') as HTMLElement | null
+    );
+    // the header renders on a later frame
+    await waitFor(() => dialog.textContent?.includes('Release a waiting job'));
+    const options = Array.from(
+      dialog.querySelectorAll('select[aria-label="Target"] option')
+    ).map(o => o.getAttribute('value'));
+    expect(options).toEqual([JOB]);
+    Array.from(dialog.querySelectorAll('button'))
+      .find(b => b.textContent === 'Release')!
+      .click();
+    expect(await running).toMatchObject({ target: JOB });
+    expect(released(bridge)).toEqual([{ target: JOB }]);
     extension.model.dispose();
   });
 

@@ -1,4 +1,7 @@
-/** "SageMaker SSH: Connect to…" without a target: a dialog to pick one of the listed targets (and its node). */
+/**
+ * "SageMaker SSH: Connect to…" without a target: a dialog to pick one of the listed targets (and its node). "Release a
+ * waiting job…" uses it too, with its own title and button and no node (a release ends the wait of every SSH node).
+ */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
@@ -16,7 +19,8 @@ export class PickTargetBody
 {
   constructor(
     private readonly targets: readonly IBridgeTarget[],
-    private readonly trans: TranslationBundle
+    private readonly trans: TranslationBundle,
+    private readonly withNode = true
   ) {
     super();
     this.addClass('jp-SmSsh-pickTarget');
@@ -63,13 +67,14 @@ export class PickTargetBody
     const target = this.targets.find(t => t.target === this._select.value);
     const nodes = Math.max(1, target?.nodes ?? 1);
     this._node.textContent = '';
-    for (let node = 1; node <= nodes; node++) {
+    const shown = this.withNode ? nodes : 1;
+    for (let node = 1; node <= shown; node++) {
       const option = document.createElement('option');
       option.value = String(node);
       option.textContent = this.trans.__('node %1', node);
       this._node.appendChild(option);
     }
-    this._nodeRow.hidden = nodes <= 1;
+    this._nodeRow.hidden = shown <= 1;
   }
 
   private readonly _select: HTMLSelectElement;
@@ -77,17 +82,27 @@ export class PickTargetBody
   private readonly _nodeRow: HTMLElement;
 }
 
+export interface IPickTargetOptions {
+  /** Default "Connect to a SageMaker target". */
+  title?: string;
+  /** The accepting button's label (default "Open terminal"). */
+  accept?: string;
+  /** Whether a multi-node target's node is asked for (default true; otherwise node 1 is given). */
+  withNode?: boolean;
+}
+
 /** The picked target, or null when cancelled. */
 export async function pickTarget(
   targets: readonly IBridgeTarget[],
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  options: IPickTargetOptions = {}
 ): Promise<IPickedTarget | null> {
   const result = await showDialog<IPickedTarget | null>({
-    title: trans.__('Connect to a SageMaker target'),
-    body: new PickTargetBody(targets, trans),
+    title: options.title ?? trans.__('Connect to a SageMaker target'),
+    body: new PickTargetBody(targets, trans, options.withNode ?? true),
     buttons: [
       Dialog.cancelButton({ label: trans.__('Cancel') }),
-      Dialog.okButton({ label: trans.__('Open terminal') })
+      Dialog.okButton({ label: options.accept ?? trans.__('Open terminal') })
     ],
     focusNodeSelector: 'select'
   });

@@ -55,6 +55,7 @@ export function PanelView(props: {
         actions={actions}
         trans={trans}
         operationOf={target => model.spaceOperation(target)}
+        releaseOf={target => model.jobRelease(target)}
       />
     );
   }

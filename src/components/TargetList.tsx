@@ -2,6 +2,8 @@
  * The targets, a section per kind (heading + list), each row with its status, owner, node picker and actions. A
  * Studio space's row also shows its remote access (on/off), its app and the progress of enabling remote access;
  * while remote access is off its terminal and forward buttons are disabled and "Enable remote access…" is offered.
+ * A job launched with SSH shows where it is (starting, waiting for a connection with the time left, running,
+ * finished); while it waits, "Release" beside "Open terminal" ends the wait; once finished, there is nothing to reach.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
@@ -9,10 +11,17 @@ import {
   copyIcon,
   linkIcon,
   offlineBoltIcon,
+  runIcon,
   terminalIcon
 } from '@jupyterlab/ui-components';
-import React, { useState } from 'react';
-import { remoteAccessOff } from '../model';
+import React, { useEffect, useState } from 'react';
+import { statusTone } from '../format';
+import {
+  isFinishedJob,
+  isWaitingJob,
+  remoteAccessOff,
+  type IJobRelease
+} from '../model';
 import type { IBridgeTarget, ISpaceOperation, ITargetGroup } from '../tokens';
 import { IconButton, StatusBadge } from './parts';
 
@@ -25,10 +34,15 @@ export interface ITargetActions {
   enableRemoteAccess(target: IBridgeTarget): void;
   /** Forgets a failed operation's message. */
   dismissSpaceOperation(target: IBridgeTarget): void;
+  /** Ends the wait of a job launched with SSH (every SSH node). */
+  releaseJob(target: IBridgeTarget): void;
 }
 
 /** The operation of a space the rows show (the panel reads it from the model). */
 export type SpaceOperationOf = (target: string) => ISpaceOperation | undefined;
+
+/** The release of a job asked for in this panel (the panel reads it from the model). */
+export type JobReleaseOf = (target: string) => IJobRelease | undefined;
 
 /**
  * The name without its `.<kind>.sagemaker` ending, which the group heading already says; a space without its
@@ -59,6 +73,145 @@ export function formatAge(seconds: number | undefined): string | undefined {
     return `${Math.round(seconds / 3600)} h`;
   }
   return `${Math.round(seconds / 86400)} d`;
+}
+
+/** "45 s", "2 min", "1 h 5 min": how long a wait still lasts (minutes rounded up, so 0 min never shows). */
+export function formatTimeLeft(seconds: number): string {
+  const whole = Math.max(0, Math.ceil(seconds));
+  if (whole < 120) {
+    return `${whole} s`;
+  }
+  const minutes = Math.ceil(whole / 60);
+  if (minutes < 60) {
+    return `${minutes} min`;
+  }
+  const rest = minutes % 60;
+  return rest === 0
+    ? `${minutes / 60} h`
+    : `${Math.floor(minutes / 60)} h ${rest} min`;
+}
+
+/** The current time, again every `everyMs` while `active`. */
+function useNow(active: boolean, everyMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) {
+      return undefined;
+    }
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [active, everyMs]);
+  return now;
+}
+
+/** Where a job launched with SSH is: a phase badge and a word on it (the time left, the release, the failure). */
+export function JobStateLine(props: {
+  target: IBridgeTarget;
+  release?: IJobRelease;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { target, release, trans } = props;
+  const job = target.job;
+  const waiting = job?.phase === 'waiting';
+  const counting =
+    waiting && job?.waitEndsAt !== undefined && release === undefined;
+  const now = useNow(counting);
+  if (!job) {
+    return null;
+  }
+  // a release asked for or answered while the listing still says waiting (the job's log catches up within seconds)
+  const released =
+    release !== undefined &&
+    (job.phase === 'waiting' || job.phase === 'starting');
+  let label: string;
+  let tone: string;
+  let title: string;
+  let detail: React.ReactNode = null;
+  switch (job.phase) {
+    case 'starting':
+      label = trans.__('starting');
+      tone = 'neutral';
+      title =
+        job.waitSeconds > 0
+          ? trans.__(
+              'The job is starting: SSH comes up first, then it waits up to %1 for a connection',
+              formatTimeLeft(job.waitSeconds)
+            )
+          : trans.__(
+              'The job is starting: SSH comes up first, then its command runs'
+            );
+      break;
+    case 'waiting': {
+      label = trans.__('waiting for connection');
+      tone = 'warn';
+      const left =
+        job.waitEndsAt !== undefined ? job.waitEndsAt - now / 1000 : undefined;
+      title =
+        job.waitEndsAt !== undefined
+          ? trans.__(
+              'The job waits for a connection until %1, then runs its command; Release starts it now',
+              new Date(job.waitEndsAt * 1000).toLocaleTimeString()
+            )
+          : trans.__(
+              'The job waits up to %1 for a connection, then runs its command; Release starts it now',
+              formatTimeLeft(job.waitSeconds)
+            );
+      if (!released) {
+        detail = (
+          <span className="jp-SmSsh-jobTimeLeft">
+            {left === undefined
+              ? trans.__('up to %1', formatTimeLeft(job.waitSeconds))
+              : left > 0
+                ? trans.__('%1 left', formatTimeLeft(left))
+                : trans.__('the wait ends now')}
+          </span>
+        );
+      }
+      break;
+    }
+    case 'running':
+      label = trans.__('running');
+      tone = 'good';
+      title = trans.__("The wait is over: the job's own command runs");
+      break;
+    default:
+      label = trans.__('finished');
+      tone = statusTone(target.status);
+      title = trans.__('The job has ended: %1', target.status);
+      if (job.failureReason) {
+        detail = (
+          <span className="jp-SmSsh-jobDetail" title={job.failureReason}>
+            {job.failureReason}
+          </span>
+        );
+      }
+  }
+  if (released) {
+    detail = (
+      <span className="jp-SmSsh-jobDetail">
+        {release.state === 'releasing'
+          ? trans.__('releasing…')
+          : trans.__('released: its command starts…')}
+      </span>
+    );
+  }
+  return (
+    <div
+      className="jp-SmSsh-job"
+      data-phase={job.phase}
+      {...(released ? { 'data-release': release.state } : {})}
+    >
+      <span
+        className={`jp-SmSsh-badge jp-SmSsh-jobPhase jp-mod-${tone}`}
+        title={title}
+        aria-label={trans.__('Job: %1', label)}
+      >
+        {label}
+      </span>
+      {detail}
+    </div>
+  );
 }
 
 /** "Remote access on" / "off": the badge of a space. */
@@ -139,8 +292,10 @@ export function TargetRow(props: {
   trans: TranslationBundle;
   /** A space's enable-remote-access operation, when this panel saw one. */
   operation?: ISpaceOperation;
+  /** A job's release asked for in this panel. */
+  release?: IJobRelease;
 }): JSX.Element {
-  const { target, actions, trans, operation } = props;
+  const { target, actions, trans, operation, release } = props;
   const [node, setNode] = useState(1);
   const selected = Math.min(node, Math.max(1, target.nodes));
   const name = target.target;
@@ -148,10 +303,16 @@ export function TargetRow(props: {
   const space = target.via === 'remote-access';
   const off = remoteAccessOff(target);
   const enabling = operation?.state === 'running';
-  const unreachable = off || enabling;
-  const why = enabling
-    ? trans.__('Remote access is being enabled on %1', name)
-    : trans.__('Remote access is off on %1: enable it first', name);
+  const finished = isFinishedJob(target);
+  const unreachable = off || enabling || finished;
+  const why = finished
+    ? trans.__('%1 has finished: its SSH nodes are gone', name)
+    : enabling
+      ? trans.__('Remote access is being enabled on %1', name)
+      : trans.__('Remote access is off on %1: enable it first', name);
+  const waiting = isWaitingJob(target);
+  const releasing = release?.state === 'releasing';
+  const released = release?.state === 'released';
   // an untagged target (an endpoint, found through its logs) counts as mine for the filter, but has no owner;
   // a space's owner is its user profile (a shared space has none)
   const owner = space
@@ -176,6 +337,7 @@ export function TargetRow(props: {
           }
         : {})}
       {...(operation ? { 'data-operation': operation.state } : {})}
+      {...(target.job ? { 'data-job-phase': target.job.phase } : {})}
     >
       <div className="jp-SmSsh-targetHead">
         <span className="jp-SmSsh-targetName" title={name}>
@@ -188,7 +350,8 @@ export function TargetRow(props: {
         {space ? (
           <RemoteAccessBadge target={target} trans={trans} />
         ) : (
-          target.ping !== 'Online' && (
+          target.ping !== 'Online' &&
+          !finished && (
             <StatusBadge
               status={target.ping}
               label={trans.__('SSM agent')}
@@ -234,8 +397,9 @@ export function TargetRow(props: {
           </span>
         )}
       </div>
+      <JobStateLine target={target} release={release} trans={trans} />
       <div className="jp-SmSsh-targetActions">
-        {target.nodes > 1 && (
+        {target.nodes > 1 && !finished && (
           <select
             className="jp-SmSsh-nodeSelect jp-mod-styled"
             aria-label={`Node of ${name}`}
@@ -258,6 +422,26 @@ export function TargetRow(props: {
           tooltip={unreachable ? why : undefined}
           onClick={() => actions.openTerminal(target, selected)}
         />
+        {waiting && (
+          // stays (disabled) after a release until the phase moves on, so the row changes once, not twice
+          <IconButton
+            icon={runIcon}
+            label={`Release ${name}`}
+            text={trans.__('Release')}
+            className="jp-SmSsh-releaseJob"
+            disabled={releasing || released}
+            tooltip={
+              releasing
+                ? trans.__('Releasing %1…', name)
+                : released
+                  ? trans.__('%1 was released: its command starts', name)
+                  : trans.__(
+                      'End the wait: the job runs its own command now (sm-ssh job release)'
+                    )
+            }
+            onClick={() => actions.releaseJob(target)}
+          />
+        )}
         <IconButton
           icon={linkIcon}
           label={`Forward a port of ${name}`}
@@ -269,6 +453,8 @@ export function TargetRow(props: {
         <IconButton
           icon={copyIcon}
           label={`Copy ssh command for ${name}`}
+          disabled={finished}
+          tooltip={finished ? why : undefined}
           onClick={() => actions.copySshCommand(target, selected)}
         />
         {off && (
@@ -304,6 +490,8 @@ export function TargetGroups(props: {
   trans: TranslationBundle;
   /** The spaces' operations (default none). */
   operationOf?: SpaceOperationOf;
+  /** The jobs' releases asked for in this panel (default none). */
+  releaseOf?: JobReleaseOf;
 }): JSX.Element {
   return (
     <div className="jp-SmSsh-groups">
@@ -340,6 +528,7 @@ export function TargetGroups(props: {
                 actions={props.actions}
                 trans={props.trans}
                 operation={props.operationOf?.(target.target)}
+                release={props.releaseOf?.(target.target)}
               />
             ))}
           </ul>

@@ -1,6 +1,7 @@
 /** Records of the bridge API for the view and plugin tests. */
 import type {
   IBridgeInfo,
+  IBridgeJobState,
   IBridgeTarget,
   IBridgeTunnel,
   ISetupCheckResponse,
@@ -63,6 +64,29 @@ export function spaceOperation(
     startedAt: 1000,
     ...overrides
   };
+}
+
+/** The job scripts/lab.mjs launches with SSH for the UI tests. */
+export const JOB = 'ssh-job-demo.training.sagemaker';
+
+/** A training job launched with SSH, in `phase` (waiting: 10 minutes left from `now`). */
+export function job(
+  phase: IBridgeJobState['phase'],
+  overrides: Partial<IBridgeTarget> = {},
+  now = Date.now()
+): IBridgeTarget {
+  const state: IBridgeJobState = { phase, waitSeconds: 3600, sshNodes: 1 };
+  if (phase === 'waiting') {
+    state.waitEndsAt = Math.round(now / 1000) + 600;
+  }
+  return target(JOB, {
+    instances: phase === 'finished' ? [] : ['mi-0job0000000000001'],
+    ...(phase === 'finished'
+      ? { status: 'Completed', ping: 'NotFound', ageSeconds: undefined }
+      : {}),
+    job: state,
+    ...overrides
+  });
 }
 
 export function tunnel(
