@@ -523,7 +523,10 @@ export function addCommands(context: ICommandContext): void {
       );
       let report: IBridgeReleaseReport;
       try {
-        report = await client.releaseJob(target, node);
+        report = await client.releaseJob(target, {
+          node,
+          anyOwner: record ? !record.mine : false
+        });
       } catch (reason) {
         model.setJobRelease(target, undefined);
         console.error('sm-ssh: release failed', reason);

@@ -188,9 +188,15 @@ export class BridgeClient implements IBridgeClient {
     );
   }
 
-  releaseJob(target: string, node?: number): Promise<IBridgeReleaseReport> {
-    const request: IReleaseJobRequest =
-      node === undefined ? { target } : { target, node };
+  releaseJob(
+    target: string,
+    options: { node?: number; anyOwner?: boolean } = {}
+  ): Promise<IBridgeReleaseReport> {
+    const request: IReleaseJobRequest = {
+      target,
+      ...(options.node !== undefined ? { node: options.node } : {}),
+      ...(options.anyOwner ? { anyOwner: true } : {})
+    };
     return requestAPI<IBridgeReleaseReport>(
       'jobs/release',
       {

@@ -105,8 +105,11 @@ export interface IBridgeClient {
   enableRemoteAccess(target: string): Promise<ISpaceOperation>;
   /** The state of the last enable-remote-access operation on a space. */
   spaceOperation(target: string): Promise<ISpaceOperation>;
-  /** Ends the wait of a job launched with SSH: every SSH node, or `node` only. */
-  releaseJob(target: string, node?: number): Promise<IBridgeReleaseReport>;
+  /** Ends the wait of a job launched with SSH: every SSH node, or `node` only; `anyOwner` for another user's. */
+  releaseJob(
+    target: string,
+    options?: { node?: number; anyOwner?: boolean }
+  ): Promise<IBridgeReleaseReport>;
 }
 
 /** A target group as the panel shows it. */

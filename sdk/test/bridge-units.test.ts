@@ -323,6 +323,13 @@ describe('the job-release request', () => {
         target: 'arn:aws:sagemaker:us-east-1:123456789012:processing-job/prep'
       })
     ).toEqual({ target: 'prep.processing.sagemaker' });
+    expect(parseReleaseRequest({ target: JOB, anyOwner: true })).toEqual({
+      target: JOB,
+      anyOwner: true
+    });
+    expect(parseReleaseRequest({ target: JOB, anyOwner: false })).toEqual({
+      target: JOB
+    });
   });
 
   it.each([
@@ -342,7 +349,8 @@ describe('the job-release request', () => {
     [{ target: 'no kind here' }, /./],
     [{ target: JOB, node: 0 }, /^node 0 is not a whole number from 1/],
     [{ target: JOB, node: 1.5 }, /^node 1.5 is not a whole number/],
-    [{ target: JOB, node: '2' }, /^node "2" is not a whole number/]
+    [{ target: JOB, node: '2' }, /^node "2" is not a whole number/],
+    [{ target: JOB, anyOwner: 'yes' }, /^anyOwner is not true or false$/]
   ])('refuses %j with 400 and a hint', (body, message) => {
     let caught: unknown;
     try {
@@ -387,12 +395,16 @@ describe('job releases', () => {
       target: JOB,
       nodes: [{ node: 1, instanceId: 'mi-1', result: 'released' }]
     });
-    await releases.release(clients, { target: JOB, node: 2 }, async () => {
-      throw new Error('a failed listing is the poller’s to report');
-    });
+    await releases.release(
+      clients,
+      { target: JOB, node: 2, anyOwner: true },
+      async () => {
+        throw new Error('a failed listing is the poller’s to report');
+      }
+    );
     expect(asked).toEqual([
       [JOB, {}],
-      [JOB, { node: 2 }]
+      [JOB, { node: 2, anyOwner: true }]
     ]);
     await sleep(10);
     expect(relists).toBe(1);

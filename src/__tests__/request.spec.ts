@@ -172,13 +172,17 @@ describeBridge('BridgeClient with a real sm-ssh serve', () => {
         proxiedFetch(() => '_xsrf=2|test-token')
       )
     );
-    const error = await failure(client.releaseJob('ep.inference.sagemaker', 1));
+    const error = await failure(
+      client.releaseJob('ep.inference.sagemaker', { node: 1 })
+    );
     expect([error.status, error.code]).toEqual([400, 'bad-request']);
     expect(error.error).toBe(
       'ep.inference.sagemaker is not a training or processing job: only jobs launched with SSH wait to be released'
     );
     expect(error.hint).toMatch(/training\.sagemaker/);
-    const node = await failure(client.releaseJob('j.training.sagemaker', 0));
+    const node = await failure(
+      client.releaseJob('j.training.sagemaker', { node: 0 })
+    );
     expect(node.error).toMatch(/^node 0 is not a whole number/);
     // without the cookie: refused before anything else
     const unguarded = new BridgeClient(settingsFor(bridge.origin));

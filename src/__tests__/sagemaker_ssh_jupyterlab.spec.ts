@@ -775,6 +775,16 @@ describe('the commands', () => {
     extension.model.dispose();
   });
 
+  it("sm-ssh:release-job passes anyOwner for another user's job", async () => {
+    const { app, bridge, extension } = await activate({
+      targets: [job('waiting', { owner: 'AROAEXAMPLEOTHER:bob', mine: false })],
+      values: { showOtherUsers: true }
+    });
+    await app.commands.execute('sm-ssh:release-job', { target: JOB });
+    expect(released(bridge)).toEqual([{ target: JOB, anyOwner: true }]);
+    extension.model.dispose();
+  });
+
   it('sm-ssh:release-job reports a node that failed, and a bridge error with its hint', async () => {
     const { app, extension } = await activate({
       targets: [

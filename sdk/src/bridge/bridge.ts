@@ -11,7 +11,8 @@ import {
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { OperationError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { releaseJob } from '../jobs/release.js';
 import { enableRemoteAccess } from '../spaces/enable.js';
 import { statePaths } from '../ssh/paths.js';
 import { apiRouter, VERSION } from './api.js';
@@ -298,14 +299,6 @@ export async function startBridge(
     }
   };
 }
-
-// TODO(issue 8): the SDK's releaseJob (sdk/src/jobs/release.ts) once it lands
-const releaseJob: JobReleaser = async () => {
-  throw new OperationError(
-    'releasing jobs is not in this build of sm-ssh yet',
-    'end the wait with `pkill sm-wait` in a terminal on the job'
-  );
-};
 
 function statusText(status: number): string {
   return (

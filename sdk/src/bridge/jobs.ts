@@ -19,8 +19,15 @@ import type {
 export type JobReleaser = (
   clients: AwsClients,
   target: string,
-  options: { node?: number }
+  options: { node?: number; anyOwner?: boolean }
 ) => Promise<IReleaseReport>;
+
+/** A checked IReleaseJobRequest, its target in canonical form. */
+export interface IJobRelease {
+  target: string;
+  node?: number;
+  anyOwner?: boolean;
+}
 
 /** The SDK's report is the bridge's (the compiler checks that IReleaseReport fits IBridgeReleaseReport). */
 export function toBridgeReleaseReport(
@@ -31,11 +38,8 @@ export function toBridgeReleaseReport(
 
 const MAX_NODE = 10_000;
 
-/** Checks a POST /api/jobs/release body: a training or processing job's target (canonical) and an optional node. */
-export function parseReleaseRequest(body: unknown): {
-  target: string;
-  node?: number;
-} {
+/** Checks a POST /api/jobs/release body: a training or processing job's target (canonical), optional node and anyOwner. */
+export function parseReleaseRequest(body: unknown): IJobRelease {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest(
       'the release request is not a JSON object',
@@ -64,9 +68,16 @@ export function parseReleaseRequest(body: unknown): {
       'pass <job>.training.sagemaker or <job>.processing.sagemaker'
     );
   }
-  const { node } = request;
+  const { node, anyOwner } = request;
+  if (anyOwner !== undefined && typeof anyOwner !== 'boolean') {
+    throw badRequest(
+      'anyOwner is not true or false',
+      "send true to release another user's job"
+    );
+  }
+  const release: IJobRelease = anyOwner ? { target, anyOwner } : { target };
   if (node === undefined) {
-    return { target };
+    return release;
   }
   if (
     typeof node !== 'number' ||
@@ -79,7 +90,7 @@ export function parseReleaseRequest(body: unknown): {
       'nodes are numbered from 1; leave node out to release every SSH node'
     );
   }
-  return { target, node };
+  return { ...release, node };
 }
 
 /** When the targets are listed again after a release: at once, and once more when the job's log has caught up. */
@@ -98,16 +109,15 @@ export class JobReleases {
   /** `relist` lists the targets of these clients again (skipping the cache). */
   async release(
     clients: AwsClients,
-    request: { target: string; node?: number },
+    request: IJobRelease,
     relist: () => Promise<unknown>
   ): Promise<IBridgeReleaseReport> {
     let report: IReleaseReport;
     try {
-      report = await this.releaser(
-        clients,
-        request.target,
-        request.node === undefined ? {} : { node: request.node }
-      );
+      report = await this.releaser(clients, request.target, {
+        ...(request.node !== undefined ? { node: request.node } : {}),
+        ...(request.anyOwner ? { anyOwner: true } : {})
+      });
     } catch (error) {
       throw toHttpError(error, `releasing ${request.target}`);
     }

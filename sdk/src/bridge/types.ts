@@ -215,6 +215,8 @@ export interface IReleaseJobRequest {
   target: string;
   /** 1-based node to release; absent: every SSH node. */
   node?: number;
+  /** Added by the bridge: another user's job (the CLI's --any-owner; IAM still decides). */
+  anyOwner?: boolean;
 }
 
 /** How a node took a release (the SDK's `ReleaseResult`). */
