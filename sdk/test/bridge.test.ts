@@ -4,7 +4,8 @@
  * events. Readiness, info, targets, the XSRF and Origin guards, errors as JSON, a tunnel to a TCP server on this
  * host (bytes counted, events, closed), the setup check on roles in moto, Studio spaces (listed with their remote
  * access; enabling it on the demo space that has it off, the app restarted by the sandbox, progress and the new
- * state as events), and the CLI as a process.
+ * state as events), releasing jobs launched with SSH (the guard, bad bodies, a job that does not exist, a release run
+ * on every node of a job through Run Command), and the CLI as a process.
  */
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { StopProcessingJobCommand } from '@aws-sdk/client-sagemaker';
@@ -32,6 +33,7 @@ import {
   type IBridge,
   type IBridgeError,
   type IBridgeInfo,
+  type IBridgeReleaseReport,
   type IBridgeTunnel,
   type ISpaceOperation,
   type ISetupCheckResponse,
@@ -976,6 +978,81 @@ describe('Studio spaces', () => {
     expect(operation.error).not.toMatch(/\n/);
     expect(operation.hint).toEqual(expect.any(String));
   });
+});
+
+describe('releasing a job launched with SSH', () => {
+  it('refuses a release without XSRF, a body that is not JSON or names no job, each with JSON and a hint', async () => {
+    const noXsrf = await call<IBridgeError>('POST', '/api/jobs/release', {
+      body: { target: TRAINING }
+    });
+    expect([noXsrf.status, noXsrf.json.code]).toEqual([403, 'forbidden']);
+    expect(noXsrf.json.error).toBe('POST needs an X-XSRFToken header');
+    const notJson = await post<IBridgeError>('/api/jobs/release', '{"target":');
+    expect([notJson.status, notJson.json]).toEqual([
+      400,
+      {
+        error: 'the request body is not JSON',
+        hint: 'send a JSON object with Content-Type: application/json',
+        code: 'bad-request'
+      }
+    ]);
+    const space = await post<IBridgeError>('/api/jobs/release', {
+      target: 'my-space.d-abc123.space.sagemaker'
+    });
+    expect(space.status).toBe(400);
+    expect(space.json.error).toBe(
+      'my-space.d-abc123.space.sagemaker is not a training or processing job: only jobs launched with SSH wait to be released'
+    );
+    const node = await post<IBridgeError>('/api/jobs/release', {
+      target: TRAINING,
+      node: -1
+    });
+    expect(node.status).toBe(400);
+    expect(node.json.hint).toMatch(/numbered from 1/);
+    const wrongMethod = await call<IBridgeError>('GET', '/api/jobs/release');
+    expect(wrongMethod.status).toBe(405);
+    for (const reply of [noXsrf, notJson, space, node, wrongMethod]) {
+      expect(reply.headers['content-type']).toMatch(/^application\/json/);
+      expect(reply.text).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('answers 404 for a job that does not exist', async () => {
+    const reply = await post<IBridgeError>('/api/jobs/release', {
+      target: 'no-such-job.training.sagemaker'
+    });
+    expect(reply.status).toBe(404);
+    expect(reply.json).toMatchObject({
+      code: 'not-found',
+      error: expect.stringMatching(/no-such-job/),
+      hint: expect.any(String)
+    });
+  });
+
+  it("runs the release on every node through Run Command: the demo job, launched without SSH's wait, is not waiting", async () => {
+    const reply = await post<IBridgeReleaseReport>('/api/jobs/release', {
+      target: TRAINING
+    });
+    expect(reply.status).toBe(200);
+    const instances = cloud.fleet.instances
+      .filter(i => i.kind === 'training' && i.name === 'ssh-training-demo')
+      .map(i => i.instanceId);
+    expect(reply.json.target).toBe(TRAINING);
+    expect(reply.json.nodes.map(n => [n.node, n.result])).toEqual([
+      [1, 'not-waiting'],
+      [2, 'not-waiting']
+    ]);
+    expect(reply.json.nodes.map(n => n.instanceId).sort()).toEqual(
+      instances.sort()
+    );
+    const one = await post<IBridgeReleaseReport>('/api/jobs/release', {
+      target: TRAINING,
+      node: 2
+    });
+    expect(one.json.nodes.map(n => [n.node, n.result])).toEqual([
+      [2, 'not-waiting']
+    ]);
+  }, 60_000);
 });
 
 describe('sm-ssh serve as a process', () => {
