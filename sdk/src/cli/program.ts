@@ -5,6 +5,7 @@ import { registerConnectCommands } from './commands/connect.js';
 import { registerCopyCommand } from './commands/cp.js';
 import { registerForgetCommand } from './commands/forget.js';
 import { registerForwardCommand } from './commands/forward.js';
+import { registerJobCommands } from './commands/job.js';
 import { registerListCommand } from './commands/list.js';
 import { registerProxyCommand } from './commands/proxy.js';
 import { registerRemoteCommand } from './commands/remote.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerProxyCommand(program);
   registerSshConfigCommand(program);
   registerSpaceCommands(program);
+  registerJobCommands(program);
   registerForgetCommand(program);
   registerForwardCommand(program);
   registerSandboxCommand(program);
