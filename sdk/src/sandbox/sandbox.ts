@@ -3,7 +3,11 @@ import { startJsonServer, type IRunningServer } from './aws-json-server.js';
 import type { ICallCounts } from './call-counter.js';
 import { LogsFront, type ILogsFrontOptions } from './logs/index.js';
 import { startMoto, type IMotoServer } from './moto.js';
-import { SageMakerFront, type ISageMakerTimings } from './sagemaker/index.js';
+import {
+  SageMakerFront,
+  type IJobRunnerOptions,
+  type ISageMakerTimings
+} from './sagemaker/index.js';
 import { SessionManager, type ISessionManagerOptions } from './sessions.js';
 import { SpaceRemoteAccess } from './spaces/index.js';
 import { SsmSandboxState, ssmService } from './ssm-service.js';
@@ -23,6 +27,8 @@ export interface ISandboxOptions {
   sagemaker?: ISageMakerTimings;
   /** How long a Logs Insights query stays Running, and the concurrency quota. */
   logs?: Pick<ILogsFrontOptions, 'latencyMs' | 'maxConcurrent'>;
+  /** How created jobs run (with moto): the stop's grace time, the CLI and agent their containers get. */
+  jobs?: Pick<IJobRunnerOptions, 'stopTimeoutMs' | 'tools' | 'root'>;
 }
 
 export interface ISandbox {
@@ -43,7 +49,10 @@ export interface ISandbox {
   calls: ICallCounts;
   /** Session Manager sessions and their data channels (fault injection: `sessions.faults`). */
   sessions: SessionManager;
-  /** SageMaker jobs and Studio apps the sandbox serves itself; `sagemaker.jobs.finish(…)` ends a job. */
+  /**
+   * SageMaker jobs and Studio apps the sandbox serves itself; `sagemaker.jobs.finish(…)` ends a job that waits (no
+   * ContainerEntrypoint), `sagemaker.jobRuns` (with moto) has the jobs that run: their nodes' output and exits.
+   */
   sagemaker: SageMakerFront;
   /** Logs Insights over moto's log events. */
   logs: LogsFront;
@@ -118,8 +127,13 @@ export async function startSandbox(
   const service = ssmService(ssm);
   service.operations = { ...service.operations, ...sessions.operations() };
   const spaces = new SpaceRemoteAccess({ sessions });
+  // the containers of jobs reach the sandbox through its endpoints, known once it listens
+  let endpoints: Record<string, string> = {};
   const sagemaker = new SageMakerFront({
     ...options.sagemaker,
+    runJobs: moto
+      ? { ...options.jobs, motoUrl: moto.url, endpoints: () => endpoints }
+      : undefined,
     remoteAccess: space => spaces.start(space),
     onSpaceAppStopped: space => void spaces.end(space),
     upstream: moto?.url,
@@ -157,16 +171,17 @@ export async function startSandbox(
         AWS_ENDPOINT_URL_S3: moto.url
       }
     : {};
+  endpoints = {
+    ...motoEnv,
+    AWS_ENDPOINT_URL_SSM: server.url,
+    AWS_ENDPOINT_URL_EC2MESSAGES: server.url,
+    AWS_ENDPOINT_URL_SAGEMAKER: server.url,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: server.url
+  };
   return {
     url: server.url,
     moto,
-    env: {
-      ...motoEnv,
-      AWS_ENDPOINT_URL_SSM: server.url,
-      AWS_ENDPOINT_URL_EC2MESSAGES: server.url,
-      AWS_ENDPOINT_URL_SAGEMAKER: server.url,
-      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: server.url
-    },
+    env: { ...endpoints },
     ssm,
     calls: server.calls,
     sessions,
@@ -174,6 +189,8 @@ export async function startSandbox(
     logs,
     spaces,
     close: async () => {
+      // first, while SSM still answers: a job's bootstrap deregisters its instance at SIGTERM
+      await sagemaker.jobRuns?.close();
       sessions.closeAll();
       await spaces.close();
       await server.close();

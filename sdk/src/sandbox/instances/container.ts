@@ -1,17 +1,18 @@
 /**
  * A sandbox "container": what a SageMaker job, endpoint or notebook is to the remote side. A directory with its own
- * `/etc/ssh` and `/tmp`, and a main process (e.g. `sdk/remote/sm-ssh-init.sh`) running as root in private mount,
- * PID and UTS namespaces, on the machine's network — the same namespaces an instance host uses (host.ts), but the
- * sandbox starts nothing in it: whatever runs inside sets itself up, as it would in SageMaker.
+ * `/etc/ssh` and `/tmp` (and what the caller mounts besides, e.g. a job's `/opt/ml`), and a main process (e.g.
+ * `sdk/remote/sm-ssh-init.sh`) running as root in private mount, PID and UTS namespaces, on the machine's network —
+ * the same namespaces an instance host uses (host.ts), but the sandbox starts nothing in it: whatever runs inside
+ * sets itself up, as it would in SageMaker.
  *
  * The namespace's first process forwards SIGTERM to the main process (SageMaker stops a job with SIGTERM) and, once
  * the main process has exited, reports every process still running in the namespace (zombies aside) before the
  * namespace dies with it: a main process that leaves something behind is seen, not hidden by the teardown.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { childrenOf, killNamespace, spawnInInstance } from './host.js';
+import { childrenOf, killNamespace, spawnIsolated } from './host.js';
 import { shellJoin } from '../../shell.js';
 
 export interface IContainerOptions {
@@ -26,6 +27,12 @@ export interface IContainerOptions {
   env?: Record<string, string>;
   /** Working directory inside the container (default `/`). */
   cwd?: string;
+  /**
+   * More directories of the sandbox's machine mounted inside (e.g. a job's private `/opt/ml`), before the private
+   * `/tmp` (so a target below `/tmp` is hidden by it). A target missing on the machine is created there as an empty
+   * directory (the mount namespace is private, the filesystem is not).
+   */
+  binds?: Array<{ source: string; target: string }>;
 }
 
 export interface IContainerExit {
@@ -36,6 +43,8 @@ export interface IContainerExit {
 }
 
 const LEFTOVER = 'sm-ssh-container: left running: ';
+/** `$0` of the shell that sets up a namespace's mounts before it execs the command (host.ts). */
+const NAMESPACE_SETUP = 'sm-ssh-namespace';
 
 /**
  * The container's first process: starts the main process, forwards TERM (and INT, as TERM: an asynchronous command
@@ -43,10 +52,12 @@ const LEFTOVER = 'sm-ssh-container: left running: ';
  */
 function initScript(command: string[]): string {
   return [
-    'main=',
-    'trap \'kill -TERM "$main" 2>/dev/null\' TERM INT',
+    'main=; early=',
+    // a TERM that comes before the main process is known is passed on as soon as it is
+    'trap \'if [ -n "$main" ]; then kill -TERM "$main" 2>/dev/null; else early=1; fi\' TERM INT',
     `${shellJoin(command)} &`,
     'main=$!',
+    '[ -z "$early" ] || kill -TERM "$main" 2>/dev/null',
     'while :; do',
     '  wait "$main"; code=$?',
     '  kill -0 "$main" 2>/dev/null || break',
@@ -65,11 +76,24 @@ function initScript(command: string[]): string {
   ].join('\n');
 }
 
+/** The namespace's first process runs the init script (no longer the mounts) and has started the main process. */
+function initReady(pid: number): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return !args.includes(NAMESPACE_SETUP) && childrenOf(pid).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** A running container. Create with `SandboxContainer.start()`; `remove()` kills what is left and deletes its dir. */
 export class SandboxContainer {
   private text = '';
   private readonly listeners = new Set<() => void>();
+  private readonly chunkListeners = new Set<(text: string) => void>();
   private finished = false;
+  /** The sandbox killed the namespace before the main process exited. */
+  private killed = false;
   /** Resolves when the main process has exited (and the namespace with it). */
   readonly exited: Promise<IContainerExit>;
 
@@ -80,17 +104,23 @@ export class SandboxContainer {
     private readonly child: ChildProcess
   ) {
     const append = (chunk: Buffer) => {
-      this.text += chunk.toString('utf8');
+      const text = chunk.toString('utf8');
+      this.text += text;
+      this.chunkListeners.forEach(listener => listener(text));
       this.listeners.forEach(listener => listener());
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
+    // a spawn that fails (no setpriv) emits error, then close: the container ends with what went wrong in its output
+    child.once('error', error =>
+      append(Buffer.from(`sm-ssh-container: ${error.message}\n`))
+    );
     this.exited = new Promise(resolve => {
       child.once('close', (code, signal) => {
         this.finished = true;
         this.listeners.forEach(listener => listener());
         resolve({
-          code: signal ? null : code,
+          code: signal || this.killed ? null : code,
           leftovers: this.text
             .split('\n')
             .filter(line => line.startsWith(LEFTOVER))
@@ -106,18 +136,23 @@ export class SandboxContainer {
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     chmodSync(join(dir, 'tmp'), 0o1777);
     const hostname = options.hostname ?? options.name;
-    const child = spawnInInstance(
-      dir,
+    const child = spawnIsolated({
+      // /tmp last: the sources of the others may be below the machine's /tmp, which it hides
+      binds: [
+        { source: join(dir, 'etc', 'ssh'), target: '/etc/ssh' },
+        ...(options.binds ?? []),
+        { source: join(dir, 'tmp'), target: '/tmp' }
+      ],
       hostname,
-      options.cwd ?? '/',
-      initScript(options.command),
-      {
+      cwd: options.cwd ?? '/',
+      command: initScript(options.command),
+      env: {
         PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         HOME: '/root',
         LANG: 'C.UTF-8',
         ...options.env
       }
-    );
+    });
     return new SandboxContainer(dir, hostname, child);
   }
 
@@ -129,6 +164,15 @@ export class SandboxContainer {
   /** Everything the container has printed (stdout and stderr). */
   get output(): string {
     return this.text;
+  }
+
+  /**
+   * Calls `listener` with every piece of output (stdout and stderr as they come, not split into lines) from now on;
+   * the returned function unsubscribes. What was printed before is in `output`.
+   */
+  onOutput(listener: (text: string) => void): () => void {
+    this.chunkListeners.add(listener);
+    return () => this.chunkListeners.delete(listener);
   }
 
   get running(): boolean {
@@ -174,14 +218,15 @@ export class SandboxContainer {
 
   /** Sends SIGTERM to the main process (through the container's first process), as SageMaker stops a job. */
   async terminate(): Promise<void> {
-    for (let attempt = 0; attempt < 100 && !this.finished; attempt++) {
+    for (let attempt = 0; attempt < 250 && !this.finished; attempt++) {
       const init =
         this.child.pid === undefined ? [] : childrenOf(this.child.pid);
-      if (init.length > 0) {
+      // the namespace's first process drops signals it has no handler for: wait until it runs the init script,
+      // whose trap is set before it starts the main process
+      if (init.length > 0 && init.every(initReady)) {
         init.forEach(pid => process.kill(pid, 'SIGTERM'));
         return;
       }
-      // unshare has not forked the namespace's first process yet
       await new Promise(resolve => setTimeout(resolve, 20));
     }
   }
@@ -196,6 +241,7 @@ export class SandboxContainer {
     const outcome = await Promise.race([this.exited, late]);
     clearTimeout(timer);
     if (outcome === 'late') {
+      this.killed ||= !this.finished;
       await killNamespace(this.child);
     }
     return this.exited;
@@ -203,6 +249,7 @@ export class SandboxContainer {
 
   /** Kills everything in the container and removes its directory. */
   async remove(): Promise<void> {
+    this.killed ||= !this.finished;
     await killNamespace(this.child);
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   createDemoResources,
+  DEMO_ROLE,
   registrationLine,
   writeDemoLogs,
   type IDemoCloud,
@@ -207,7 +208,7 @@ export async function createDemoFleet(
         region,
         name: spec.name,
         tags,
-        iamRole: 'service-role/AmazonSageMaker-ExecutionRole-demo',
+        iamRole: DEMO_ROLE,
         computerName: `${spec.kind}-${spec.name}-${spec.node}`.slice(0, 63),
         authorizedKeys: [publicKey],
         host: options.hosts

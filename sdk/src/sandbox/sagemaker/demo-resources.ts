@@ -1,6 +1,7 @@
 /**
  * The SageMaker side of the demo fleet, created through the sandbox's own endpoint with the real AWS SDK as a
- * user would: running jobs (a two-node training job, a processing job, a transform job, another user's training
+ * user would: the execution role (moto's IAM, set up as the guide says: trusted by SageMaker and SSM, with
+ * `SSHSageMakerServerPolicy`), running jobs (a two-node training job, a processing job, a transform job, another user's training
  * job), a notebook instance and an endpoint (moto's, InService), a Studio domain (moto's) with a user profile and
  * its JupyterServer and KernelGateway apps, and the CloudWatch log lines the original project's containers write
  * when their SSM agent registers.
@@ -25,7 +26,17 @@ import {
   CreateUserProfileCommand,
   SageMakerClient
 } from '@aws-sdk/client-sagemaker';
+import {
+  CreateRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand
+} from '@aws-sdk/client-iam';
 import { formatTarget } from '../../names/index.js';
+import {
+  SERVER_POLICY_NAME,
+  serverPolicy,
+  trustPolicy
+} from '../../policies/documents.js';
 import type { SageMakerFront } from './front.js';
 
 /** Where the demo creates its resources: the sandbox's endpoint and its SageMaker front (to start the jobs). */
@@ -92,7 +103,7 @@ const CREDENTIALS = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 };
 
-function clientConfig(cloud: IDemoCloud, region: string) {
+function clientConfig(cloud: Pick<IDemoCloud, 'url'>, region: string) {
   return {
     region,
     endpoint: cloud.url,
@@ -101,13 +112,64 @@ function clientConfig(cloud: IDemoCloud, region: string) {
   };
 }
 
+/** The demo's SageMaker execution role (name with path). */
+export const DEMO_ROLE = 'service-role/AmazonSageMaker-ExecutionRole-demo';
+
+/**
+ * Creates the demo's execution role as the setup guide leaves it: the guide's trust policy (SageMaker and SSM) and
+ * the inline `SSHSageMakerServerPolicy`, so that `sm-ssh setup check --sagemaker-role` passes its server items and
+ * jobs launched with it run. A role that exists already is left as it is.
+ */
+export async function createDemoRole(
+  cloud: Pick<IDemoCloud, 'url'>,
+  account: string,
+  region: string
+): Promise<string> {
+  const arn = `arn:aws:iam::${account}:role/${DEMO_ROLE}`;
+  const [path, name] = [
+    `/${DEMO_ROLE.split('/')[0]}/`,
+    DEMO_ROLE.split('/')[1]
+  ];
+  const iam = new IAMClient(clientConfig(cloud, region));
+  try {
+    try {
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: name,
+          Path: path,
+          AssumeRolePolicyDocument: JSON.stringify(trustPolicy()),
+          Description:
+            'The sm-ssh demo: the SageMaker execution role of its jobs'
+        })
+      );
+    } catch (error) {
+      if ((error as Error).name === 'EntityAlreadyExistsException') {
+        return arn;
+      }
+      throw error;
+    }
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: name,
+        PolicyName: SERVER_POLICY_NAME,
+        PolicyDocument: JSON.stringify(
+          serverPolicy({ sagemakerRoleArn: arn, account })
+        )
+      })
+    );
+    return arn;
+  } finally {
+    iam.destroy();
+  }
+}
+
 /** Creates the demo's SageMaker resources and puts its jobs and apps in their running states. */
 export async function createDemoResources(
   cloud: IDemoCloud,
   names: IDemoResourceNames
 ): Promise<IDemoResources> {
+  const role = await createDemoRole(cloud, names.account, names.region);
   const client = new SageMakerClient(clientConfig(cloud, names.region));
-  const role = `arn:aws:iam::${names.account}:role/service-role/AmazonSageMaker-ExecutionRole-demo`;
   const image = `763104351884.dkr.ecr.${names.region}.amazonaws.com/pytorch-training:2.1.0-cpu-py310`;
   const bucket = `s3://sagemaker-${names.region}-${names.account}`;
   const arns: Record<string, string> = {};

@@ -1,6 +1,7 @@
 /**
- * The sandbox's SageMaker endpoint: jobs, Studio user profiles/spaces/apps, remote-access StartSession and their
- * tags are answered here;
+ * The sandbox's SageMaker endpoint: jobs (run for real by the job runner when their request has a
+ * `ContainerEntrypoint` and the front is given `runJobs`), Studio user profiles/spaces/apps, remote-access
+ * StartSession and their tags are answered here;
  * every other operation (models, endpoints, notebook instances, domains, …) goes to moto unchanged.
  */
 import {
@@ -12,6 +13,7 @@ import {
 } from '../aws-json-server.js';
 import { JsonUpstream } from '../upstream.js';
 import { Clock, type ISageMakerTimings } from './clock.js';
+import { JobRunner, type IJobRunnerOptions } from './job-runner.js';
 import { JOB_KINDS, JobStore, type JobKind } from './jobs.js';
 import {
   parseSageMakerArn,
@@ -40,6 +42,8 @@ export interface ISageMakerFrontOptions extends ISageMakerTimings {
   remoteAccess?: (space: IRemoteAccessSpace) => Promise<IRemoteAccessGrant>;
   /** A space's app was deleted or failed: its remote-access sessions end, as the space's compute goes away. */
   onSpaceAppStopped?: (space: ISpaceAddress) => void;
+  /** Run the training and processing jobs that have a `ContainerEntrypoint` (needs moto); without it they wait. */
+  runJobs?: Omit<IJobRunnerOptions, 'home'>;
 }
 
 /** What sagemaker:StartSession answers. */
@@ -56,6 +60,11 @@ export class SageMakerFront {
   readonly tags = new TagStore();
   /** Jobs; `jobs.advance` and `jobs.finish` are the sandbox's control over them. */
   readonly jobs: JobStore;
+  /**
+   * The jobs the sandbox runs, with `runJobs`: `jobRuns.get('training', name)` is a run's nodes (their output and
+   * exit, sshd port, log stream) and `ended`.
+   */
+  readonly jobRuns?: JobRunner;
   readonly studio: StudioStore;
   private readonly upstream?: JsonUpstream;
   private readonly remoteAccess?: ISageMakerFrontOptions['remoteAccess'];
@@ -63,11 +72,14 @@ export class SageMakerFront {
   constructor(options: ISageMakerFrontOptions = {}) {
     this.remoteAccess = options.remoteAccess;
     this.clock = new Clock(options);
-    this.jobs = new JobStore(
-      this.tags,
-      this.clock,
-      options.home ?? { account: '123456789012', region: 'us-east-1' }
-    );
+    const home = options.home ?? {
+      account: '123456789012',
+      region: 'us-east-1'
+    };
+    this.jobs = new JobStore(this.tags, this.clock, home);
+    this.jobRuns = options.runJobs
+      ? new JobRunner(this.jobs, { ...options.runJobs, home })
+      : undefined;
     this.studio = new StudioStore(
       this.tags,
       this.clock,

@@ -1,6 +1,6 @@
 /**
- * The sandbox's SageMaker front: jobs that stay InProgress until stopped or finished, Studio user profiles,
- * spaces and apps, and their tags; everything else is moto's.
+ * The sandbox's SageMaker front: jobs (run for real when they say what to run, else InProgress until stopped or
+ * finished), Studio user profiles, spaces and apps, and their tags; everything else is moto's.
  */
 export { Clock, type ISageMakerTimings } from './clock.js';
 export {
@@ -13,11 +13,24 @@ export {
   JOB_STATUSES,
   JobStore,
   RUNNING_PHASES,
+  containerCommand,
+  type IJobExecutor,
+  type IJobLaunch,
+  type RunnableKind,
   type JobKind,
   type JobOutcome,
   type JobStatus,
   type RunningPhase
 } from './jobs.js';
+export { createDemoRole, DEMO_ROLE } from './demo-resources.js';
+export {
+  JobRun,
+  JobRunner,
+  type IJobNodeRun,
+  type IJobRunEnd,
+  type IJobRunnerOptions
+} from './job-runner.js';
+export { defaultJobTools, type IJobTools } from './job-env.js';
 export { listPage, type IListFacts, type IListRules } from './listing.js';
 export {
   parseSageMakerArn,

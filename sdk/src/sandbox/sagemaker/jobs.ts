@@ -1,8 +1,10 @@
 /**
- * Training, processing and transform jobs that run until told otherwise: moto makes every job Completed at
- * creation and has no Stop*, so the sandbox keeps jobs itself. A job is InProgress from its creation; a Stop* call
- * makes it Stopping and, after the clock's stop time, Stopped; the sandbox's control (`advance`, `finish`) moves
- * it through SecondaryStatus phases and to Completed or Failed.
+ * Training, processing and transform jobs: moto makes every job Completed at creation and has no Stop*, so the
+ * sandbox keeps jobs itself. A job is InProgress from its creation. A training or processing job whose request has a
+ * `ContainerEntrypoint` is handed to the executor (job-runner.ts), which really runs it and moves it on; Stop* makes
+ * it Stopping until its containers have exited. Any other job (the host has no images to run) runs until told
+ * otherwise: a Stop* call makes it Stopping and, after the clock's stop time, Stopped; the sandbox's control
+ * (`advance`, `finish`) moves it through SecondaryStatus phases and to Completed or Failed.
  */
 import { AwsServiceError, type ICallContext } from '../aws-json-server.js';
 import { settle, type Clock, type IEvolving } from './clock.js';
@@ -162,6 +164,76 @@ export const JOB_KINDS: Record<JobKind, IKind> = {
   }
 };
 
+/** The kinds the sandbox can run for real (a transform job needs a model server). */
+export type RunnableKind = 'training' | 'processing';
+
+/** A created job the sandbox runs for real: its request has a `ContainerEntrypoint`. */
+export interface IJobLaunch {
+  kind: RunnableKind;
+  name: string;
+  arn: string;
+  scope: IScope;
+  /** The request's members that Describe echoes (AlgorithmSpecification, InputDataConfig, Environment, …). */
+  request: Record<string, unknown>;
+}
+
+/** What runs the jobs that have a `ContainerEntrypoint` (job-runner.ts). */
+export interface IJobExecutor {
+  /** The job was created: run it; its status then follows the run (`advance`, `finish`). Must not throw. */
+  start(job: IJobLaunch): void;
+  /** Stop* on the job: it is Stopping until the executor finishes it as Stopped. */
+  stop(job: IJobLaunch): void;
+  /** The job has ended (whoever ended it): end what still runs of it. */
+  ended(job: IJobLaunch): void;
+}
+
+/** Where a kind's request says what its containers run. */
+const SPECIFICATION: Record<RunnableKind, string> = {
+  training: 'AlgorithmSpecification',
+  processing: 'AppSpecification'
+};
+
+function stringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every(item => typeof item === 'string');
+}
+
+/**
+ * The command a job's containers run when its request says it: `ContainerEntrypoint` followed by
+ * `ContainerArguments`; undefined without an entry point (the image's own would run, which the sandbox lacks).
+ */
+export function containerCommand(
+  kind: JobKind,
+  request: Record<string, unknown>
+): string[] | undefined {
+  if (kind === 'transform') {
+    return undefined;
+  }
+  const member = SPECIFICATION[kind];
+  const spec = request[member] as Record<string, unknown> | undefined;
+  const entrypoint = spec?.ContainerEntrypoint;
+  const args = spec?.ContainerArguments;
+  if (entrypoint === undefined) {
+    return undefined;
+  }
+  for (const [name, value] of [
+    ['ContainerEntrypoint', entrypoint],
+    ['ContainerArguments', args ?? []]
+  ] as const) {
+    if (
+      !stringList(value) ||
+      (name === 'ContainerEntrypoint' && !value.length)
+    ) {
+      throw validation(
+        `1 validation error detected: Value at '${member}.${name}' failed to satisfy constraint: Member must be a ${name === 'ContainerEntrypoint' ? 'non-empty ' : ''}list of strings`
+      );
+    }
+  }
+  return [
+    ...(entrypoint as string[]),
+    ...((args as string[] | undefined) ?? [])
+  ];
+}
+
 interface ITransition {
   Status: string;
   StartTime: number;
@@ -183,6 +255,8 @@ interface IJob extends IEvolving {
   failureReason?: string;
   /** Training only: SecondaryStatusTransitions, oldest first. */
   transitions: ITransition[];
+  /** The executor runs it (its request has a ContainerEntrypoint). */
+  run?: IJobLaunch;
 }
 
 function notFound(): AwsServiceError {
@@ -192,6 +266,7 @@ function notFound(): AwsServiceError {
 /** The jobs of every account and region, by kind and name. */
 export class JobStore {
   private readonly jobs = new Map<string, IJob>();
+  private executor?: IJobExecutor;
 
   constructor(
     private readonly tags: TagStore,
@@ -199,6 +274,20 @@ export class JobStore {
     /** The account and region the control methods act in unless told otherwise. */
     private readonly home: IScope
   ) {}
+
+  /** From now on, jobs created with a `ContainerEntrypoint` are run by `executor`. */
+  runWith(executor: IJobExecutor): void {
+    this.executor = executor;
+  }
+
+  /** A job's status (undefined: no such job). */
+  status(
+    kind: JobKind,
+    name: string,
+    scope: IScope = this.home
+  ): JobStatus | undefined {
+    return this.find(scope, kind, name)?.status;
+  }
 
   private static key(scope: IScope, kind: JobKind, name: string): string {
     return `${scopeKey(scope)}/${kind}/${name}`;
@@ -240,6 +329,7 @@ export class JobStore {
     const name = requiredString(input, `${facts.prefix}JobName`, NAME_PATTERN);
     facts.objects.forEach(member => requiredObject(input, member));
     facts.strings.forEach(member => requiredString(input, member));
+    const command = containerCommand(kind, input);
     const tags = tagsOf(input.Tags);
     const scope = scopeOf(call);
     const arn = sageMakerArn(scope, `${facts.arnType}/${name}`);
@@ -272,6 +362,10 @@ export class JobStore {
     };
     this.jobs.set(JobStore.key(scope, kind, name), job);
     this.tags.add(arn, tags);
+    if (command && this.executor && kind !== 'transform') {
+      job.run = { kind, name, arn, scope, request: job.request };
+      this.executor.start(job.run);
+    }
     return { [`${facts.prefix}JobArn`]: arn };
   }
 
@@ -321,7 +415,10 @@ export class JobStore {
     });
   }
 
-  /** Stop*: InProgress → Stopping, and Stopped once the clock's stop time has passed. */
+  /**
+   * Stop*: InProgress → Stopping, and Stopped once the clock's stop time has passed, or, for a job the executor
+   * runs, once its containers have exited.
+   */
   stop(
     kind: JobKind,
     input: Record<string, unknown>,
@@ -343,6 +440,10 @@ export class JobStore {
     }
     const now = this.clock.now();
     this.enter(job, 'Stopping', now);
+    if (job.run && this.executor) {
+      this.executor.stop(job.run);
+      return {};
+    }
     job.pending = {
       at: now + this.clock.stopMs,
       apply: at => this.end(job, 'Stopped', at)
@@ -444,6 +545,9 @@ export class JobStore {
     }
     job.status = outcome;
     job.ended = at;
+    if (job.run) {
+      this.executor?.ended(job.run);
+    }
   }
 }
 
