@@ -561,6 +561,7 @@ class SmSsh:
         timeout: int | None = None,
         *,
         user: str | None = None,
+        any_owner: bool = False,
         check: bool = False,
     ) -> CommandResult:
         """Runs a command on a target over SSH (``sm-ssh exec``) and returns its output and exit status.
@@ -573,6 +574,7 @@ class SmSsh:
             node: The node of a multi-node job, from 1 (default 1).
             timeout: How many seconds to wait for the target to come Online (the CLI's default: 900).
             user: The login user (default root; ``sagemaker-user`` on spaces).
+            any_owner: Reach an instance whose ``SSHOwner`` is another user (admins; IAM still decides).
             check: Raise :class:`CommandError` when the command exits with a status other than 0.
 
         Raises:
@@ -589,6 +591,8 @@ class SmSsh:
             args += ["--timeout", _positive("timeout", timeout)]
         if user is not None:
             args += ["--user", user]
+        if any_owner:
+            args.append("--any-owner")
         completed = self._invoke([*args, "--json", *self._common(), "--", line])
         document = completed.json()
         # the command's own status is the CLI's exit code; only an error line means sm-ssh itself failed
@@ -709,17 +713,22 @@ class SmSsh:
         progress = self.on_progress if on_progress is _Inherit.CLIENT else on_progress
         return StartedJob.from_json(self._json([*args, source], stdin=stdin, on_progress=progress))
 
-    def release(self, target: str | _HasTarget, node: int | None = None, *, check: bool = True) -> ReleaseReport:
+    def release(
+        self, target: str | _HasTarget, node: int | None = None, *, any_owner: bool = False, check: bool = True
+    ) -> ReleaseReport:
         """Ends the connection wait of a job started with SSH (``sm-ssh job release``): its own command starts now.
 
         Args:
             target: The job's target (``my-job.training.sagemaker``) or a :class:`StartedJob`.
             node: Only this node, from 1 (default every SSH node).
+            any_owner: Release a job whose ``SSHOwner`` is another user (admins; IAM still decides).
             check: Raise :class:`SmSshError` when a node's release failed (the report is its ``result``).
         """
         args = ["job", "release", _target_of(target)]
         if node is not None:
             args += ["--node", _positive("node", node)]
+        if any_owner:
+            args.append("--any-owner")
         completed = self._invoke([*args, "--json", *self._common()])
         document = completed.json()
         if isinstance(document, dict) and "nodes" in document:
