@@ -139,3 +139,49 @@ export const JOB_LOG_PREFIX = 'sm-ssh-job:';
 
 /** The file a release creates in the container; the wrapper's wait ends when it exists. */
 export const RELEASE_FILE = '/tmp/sm-ssh-job/release';
+
+/** What `withSshModel` needs besides the CreateModel request (endpoints and batch transform). */
+export interface IModelSshOptions {
+  /** `SSHOwner` of the model's instances: the UserId of whoever will connect. */
+  owner: string;
+  /** `SSH_SSM_ROLE`, name with path; default the request's `ExecutionRoleArn`, name with path. */
+  ssmRole?: string;
+}
+
+/** A file `withSshModel` needs in a model container's code directory, beside the model's inference module. */
+export interface ICodeFile {
+  /** Its name in the code directory. */
+  path: string;
+  body: string;
+  bytes: number;
+  /** Hex SHA-256 of `body`. */
+  sha256: string;
+}
+
+/** One container `withSshModel` changed. */
+export interface IWrappedModelContainer {
+  /** Where it is in the request: `PrimaryContainer` or `Containers[<i>]`. */
+  field: string;
+  image?: string;
+  /** Its `SAGEMAKER_PROGRAM` before the wrap, now in `SM_SSH_ORIGINAL_PROGRAM`. */
+  originalProgram: string;
+  /**
+   * Its `SAGEMAKER_SUBMIT_DIRECTORY` when set: an `s3://…/sourcedir.tar.gz` the container downloads (the files go
+   * into that archive) or a directory in the container (`/opt/ml/model/code`: the model archive's `code/`).
+   * Unset: the model archive's `code/` (`/opt/ml/model/code`), where the inference toolkits look.
+   */
+  codeDirectory?: string;
+}
+
+/**
+ * What `withSshModel` returns. The request alone does not give SSH: before the model is created, the caller adds
+ * `codeFiles` to every container's code (the archive or directory `codeDirectory` names, else the model archive's
+ * `code/`), beside the inference module, and uploads that code again.
+ */
+export interface IWrappedModel<TRequest> {
+  modelName: string;
+  request: TRequest;
+  containers: IWrappedModelContainer[];
+  /** The same for every container: the shim module `SAGEMAKER_PROGRAM` now names, and `sm-ssh-init.sh`. */
+  codeFiles: ICodeFile[];
+}
