@@ -9,7 +9,9 @@
 //   lazily from node_modules; in the bundle they become plain `require()` calls that esbuild bundles (still lazy:
 //   esbuild runs a CommonJS module on its first require), so nothing is looked up beside the installed file;
 // - `new URL('../main.js', import.meta.url)` (the CLI's own file, for ProxyCommand lines and `sandbox up --detach`)
-//   becomes the bundle itself.
+//   becomes the bundle itself;
+// - `new URL('../../remote/', import.meta.url)` (sdk/remote/: the scripts jobs and models launched with SSH upload,
+//   jobs/bundle.ts) becomes `./remote/` beside the bundle, where the files of sdk/remote/ are copied.
 // A new `import.meta.url` use the rewrite does not know fails the build, rather than a bundle that breaks once
 // installed (where no node_modules is above it to hide the mistake).
 //
@@ -19,9 +21,9 @@
 //
 // Usage: node scripts/build-cli-bundle.mjs [--minify|--no-minify] [--outfile PATH]
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -36,6 +38,9 @@ const outfile = option('--outfile') ?? join(root, 'sagemaker_ssh_jupyterlab', 's
 const minify = !args.includes('--no-minify');
 
 const sdkSrc = join(root, 'sdk', 'src') + sep;
+const sdkRemote = join(root, 'sdk', 'remote') + sep;
+/** The bundle's own `remote/` folder, as the rewritten URLs name it. */
+const BUNDLE_REMOTE = "new URL('./remote/', import.meta.url)";
 /** Files whose `import.meta.url` is fine as it is in the bundle (with why). */
 const KEEP_IMPORT_META = new Map([
   // the moto_server of a checkout's .venv, looked up only if it exists; elsewhere PATH or SM_SSH_MOTO_SERVER
@@ -54,9 +59,16 @@ function rewrite(path, text) {
   out = out.replace(/createRequire\(import\.meta\.url\)\(/g, 'require(');
   // the CLI's own file → the bundle
   out = out.replace(/new URL\(\s*(['"])(?:\.\.?\/)+(?:cli\/)?main\.js\1,\s*import\.meta\.url\s*\)/g, 'new URL(import.meta.url)');
+  // sdk/remote/ → remote/ beside the bundle (only a URL that names sdk/remote/ from this file)
+  out = out.replace(/new URL\(\s*(['"])((?:\.\.\/)+remote\/)\1,\s*import\.meta\.url\s*\)/g, (whole, _quote, folder) =>
+    resolve(dirname(path), folder) + sep === sdkRemote ? BUNDLE_REMOTE : whole
+  );
   const file = path.slice(sdkSrc.length).split(sep).join('/');
   const known = KEEP_IMPORT_META.get(file);
-  const rest = (known ? out.replace(known, '') : out).replace(/new URL\(import\.meta\.url\)/g, '');
+  const rest = (known ? out.replace(known, '') : out)
+    .replace(/new URL\(import\.meta\.url\)/g, '')
+    .split(BUNDLE_REMOTE)
+    .join('');
   if (rest.includes('import.meta.url')) {
     throw new Error(
       `sdk/src/${file} uses import.meta.url in a way the CLI bundle does not know: in the installed bundle it names ` +
@@ -158,9 +170,25 @@ writeFileSync(
     sections.join(`\n${'-'.repeat(78)}\n\n`)
 );
 
+// The scripts jobs and models launched with SSH upload (every file of sdk/remote/ but its README), where the
+// rewritten URLs look for them: each replaced in one rename (a CLI running from here never reads half a file), and a
+// copy of a file sdk/remote/ no longer has removed.
+const remoteOut = join(dirname(outfile), 'remote');
+mkdirSync(remoteOut, { recursive: true });
+const remoteFiles = readdirSync(sdkRemote).filter(name => name !== 'README.md');
+for (const name of remoteFiles) {
+  copyFileSync(join(sdkRemote, name), join(remoteOut, `${name}.tmp`));
+  renameSync(join(remoteOut, `${name}.tmp`), join(remoteOut, name));
+}
+for (const name of readdirSync(remoteOut)) {
+  if (!remoteFiles.includes(name)) {
+    rmSync(join(remoteOut, name), { force: true });
+  }
+}
+
 const size = Object.values(result.metafile.outputs)[0].bytes;
 console.log(
-  `${relative(root, outfile)}: ${(size / 1024 / 1024).toFixed(1)} MiB, ${packages.size} packages, ${inputs.length} files${minify ? ', minified' : ''} (${Date.now() - started} ms)`
+  `${relative(root, outfile)}: ${(size / 1024 / 1024).toFixed(1)} MiB, ${packages.size} packages, ${inputs.length} files${minify ? ', minified' : ''}; ${relative(root, remoteOut)}/: ${remoteFiles.join(', ')} (${Date.now() - started} ms)`
 );
 if (!existsSync(outfile)) {
   throw new Error(`${outfile} was not written`);
