@@ -622,6 +622,32 @@ describe('stopping and waiting jobs', () => {
     }
   });
 
+  it('a training job that runs past MaxRuntimeInSeconds is stopped: Stopped, MaxRuntimeExceeded', async () => {
+    const name = 'job-run-max-runtime';
+    const script = [
+      'trap \'echo "got SIGTERM"; kill $!; wait $! 2>/dev/null; exit 143\' TERM',
+      'sleep 300 & wait $!'
+    ].join('\n');
+    await sagemaker.send(
+      new CreateTrainingJobCommand(
+        training(name, ['/bin/sh', '-c', script], {
+          StoppingCondition: { MaxRuntimeInSeconds: 1 }
+        })
+      )
+    );
+    const job = await trainingEnds(name);
+    expect(job.TrainingJobStatus).toBe('Stopped');
+    expect(job.SecondaryStatus).toBe('MaxRuntimeExceeded');
+    expect(job.SecondaryStatusTransitions?.map(t => t.Status)).toEqual([
+      'Starting',
+      'Downloading',
+      'Training',
+      'Stopping',
+      'MaxRuntimeExceeded'
+    ]);
+    expect(runOf('training', name).nodes[0].output).toBe('got SIGTERM\n');
+  });
+
   it('a job without a ContainerEntrypoint stays InProgress, under the control’s hand', async () => {
     const name = 'job-run-no-entrypoint';
     const request = training(name, ['unused']);

@@ -94,11 +94,15 @@ export class JobRun {
   readonly nodes: IJobNodeRun[] = [];
   /** Resolves when the job has ended, its log events are in and its containers are gone. */
   readonly ended: Promise<IJobRunEnd>;
-  /** Stop* was called (or the sandbox is closing). */
+  /** Stop* was called (or the sandbox is closing, or the job's time is up). */
   stopping = false;
+  /** Its `StoppingCondition.MaxRuntimeInSeconds` passed while it ran. */
+  timedOut = false;
   /** The job's status was set by this run (not by the control's `finish`). */
   finishing = false;
   logs?: JobLogs;
+  /** The timer of `MaxRuntimeInSeconds`. */
+  deadline?: NodeJS.Timeout;
   private resolveEnded!: (end: IJobRunEnd) => void;
   private readonly stopListeners = new Set<() => void>();
 
@@ -283,6 +287,7 @@ export class JobRunner implements IJobExecutor {
       // a stopped job is Stopped however its nodes exited
       result = { status: 'Stopped' };
     }
+    clearTimeout(run.deadline);
     await run.logs?.flush();
     await Promise.all(
       run.nodes.map(async node => {
@@ -295,7 +300,11 @@ export class JobRunner implements IJobExecutor {
       run.finishing = true;
       this.store.finish(job.kind, job.name, result.status, {
         failureReason: result.failureReason,
-        scope: job.scope
+        scope: job.scope,
+        secondaryStatus:
+          run.timedOut && result.status === 'Stopped'
+            ? 'MaxRuntimeExceeded'
+            : undefined
       });
     }
     run.end(result);
@@ -354,6 +363,7 @@ export class JobRunner implements IJobExecutor {
     run.logs = new JobLogs(client, run.logGroup);
     try {
       this.advance(run, 'Training');
+      this.startDeadline(run);
       const endpoints = this.options.endpoints();
       const started = Math.floor(Date.now() / 1000);
       for (let node = 1; node <= count; node++) {
@@ -392,6 +402,28 @@ export class JobRunner implements IJobExecutor {
       await run.logs.flush();
       client.destroy();
     }
+  }
+
+  /** `StoppingCondition.MaxRuntimeInSeconds`, counted from the start of the nodes: the job then stops. */
+  private startDeadline(run: JobRun): void {
+    const seconds = Number(
+      (run.job.request.StoppingCondition as { MaxRuntimeInSeconds?: unknown })
+        ?.MaxRuntimeInSeconds
+    );
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      return;
+    }
+    // timers take 32-bit milliseconds; longer limits (up to 28 days) would fire at once
+    run.deadline = setTimeout(
+      () => {
+        if (!run.stopping) {
+          run.timedOut = true;
+          this.store.expire(run.kind, run.name, run.job.scope);
+        }
+      },
+      Math.min(seconds * 1000, 2 ** 31 - 1)
+    );
+    run.deadline.unref();
   }
 
   /**

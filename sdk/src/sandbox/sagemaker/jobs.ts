@@ -73,6 +73,8 @@ const PHASE_MESSAGES: Record<string, string> = {
   Updating: 'Updating the training job',
   Stopping: 'Stopping the training job',
   Stopped: 'Training job stopped',
+  MaxRuntimeExceeded:
+    'Training job stopped because it exceeded the maximum allowed runtime',
   Completed: 'Training job completed',
   Failed: 'Training job failed'
 };
@@ -438,17 +440,32 @@ export class JobStore {
         `The request was rejected because the ${facts.label} is in status ${job.status}.`
       );
     }
+    this.beginStop(job);
+    return {};
+  }
+
+  /**
+   * Control: a job the executor runs has used up its `StoppingCondition.MaxRuntimeInSeconds`: it stops as at a
+   * Stop* call (the executor then finishes it as Stopped, SecondaryStatus MaxRuntimeExceeded).
+   */
+  expire(kind: JobKind, name: string, scope: IScope = this.home): void {
+    const job = this.get(scope, kind, name);
+    if (job.status === 'InProgress') {
+      this.beginStop(job);
+    }
+  }
+
+  private beginStop(job: IJob): void {
     const now = this.clock.now();
     this.enter(job, 'Stopping', now);
     if (job.run && this.executor) {
       this.executor.stop(job.run);
-      return {};
+      return;
     }
     job.pending = {
       at: now + this.clock.stopMs,
       apply: at => this.end(job, 'Stopped', at)
     };
-    return {};
   }
 
   /**
@@ -484,12 +501,19 @@ export class JobStore {
     }
   }
 
-  /** Control: ends an InProgress (or Stopping) job as Completed, Failed (with the reason) or Stopped. */
+  /**
+   * Control: ends an InProgress (or Stopping) job as Completed, Failed (with the reason) or Stopped; a training
+   * job's last SecondaryStatus is the outcome unless `secondaryStatus` says otherwise (MaxRuntimeExceeded).
+   */
   finish(
     kind: JobKind,
     name: string,
     outcome: JobOutcome,
-    options: { failureReason?: string; scope?: IScope } = {}
+    options: {
+      failureReason?: string;
+      scope?: IScope;
+      secondaryStatus?: 'MaxRuntimeExceeded';
+    } = {}
   ): void {
     const scope = options.scope ?? this.home;
     const job = this.get(scope, kind, name);
@@ -510,7 +534,7 @@ export class JobStore {
       job.failureReason =
         options.failureReason ?? 'AlgorithmError: the sandbox failed this job';
     }
-    this.end(job, outcome, now);
+    this.end(job, outcome, now, options.secondaryStatus);
   }
 
   /** Applies every pending stop now. */
@@ -537,8 +561,13 @@ export class JobStore {
     });
   }
 
-  private end(job: IJob, outcome: JobOutcome, at: number): void {
-    this.enter(job, outcome, at);
+  private end(
+    job: IJob,
+    outcome: JobOutcome,
+    at: number,
+    secondary?: string
+  ): void {
+    this.enter(job, secondary ?? outcome, at);
     const last = job.transitions[job.transitions.length - 1];
     if (last) {
       last.EndTime = at;
