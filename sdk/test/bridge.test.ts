@@ -4,8 +4,9 @@
  * events. Readiness, info, targets, the XSRF and Origin guards, errors as JSON, a tunnel to a TCP server on this
  * host (bytes counted, events, closed), the setup check on roles in moto, Studio spaces (listed with their remote
  * access; enabling it on the demo space that has it off, the app restarted by the sandbox, progress and the new
- * state as events), releasing jobs launched with SSH (the guard, bad bodies, a job that does not exist, a release run
- * on every node of a job through Run Command), and the CLI as a process.
+ * state as events), jobs launched with SSH (the release route's guard and bad bodies, a job that does not exist, a
+ * release run on every node of a job through Run Command; a real job on the sandbox shown waiting, released, running,
+ * then kept as finished with SageMaker's status once its target has left the listing), and the CLI as a process.
  */
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { StopProcessingJobCommand } from '@aws-sdk/client-sagemaker';
@@ -40,8 +41,10 @@ import {
   type ITargetsResponse,
   type ITunnelsResponse
 } from '../src/bridge/index.js';
+import { startJobWithSsh } from '../src/jobs/launch.js';
 import { CLI, sandboxEnv } from './harness/cloud.js';
 import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
+import { DEMO_ROLE } from '../src/sandbox/index.js';
 
 const TRAINING = 'ssh-training-demo.training.sagemaker';
 const BOB = 'bob-training-job.training.sagemaker';
@@ -1053,6 +1056,122 @@ describe('releasing a job launched with SSH', () => {
       [2, 'not-waiting']
     ]);
   }, 60_000);
+
+  it('shows a job launched with SSH waiting, releases it, and keeps it as finished with its status once its node is gone', async () => {
+    const name = 'bridge-ssh-job';
+    const target = `${name}.training.sagemaker`;
+    const events = await openEvents(SAME_HOST);
+    try {
+      await events.next(isType('targets'));
+      const started = await startJobWithSsh(
+        cloud.clients,
+        {
+          TrainingJobName: name,
+          RoleArn: `arn:aws:iam::123456789012:role/${DEMO_ROLE}`,
+          AlgorithmSpecification: {
+            TrainingImage: `763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1.0-cpu-py310`,
+            TrainingInputMode: 'File',
+            ContainerEntrypoint: [
+              '/bin/sh',
+              '-c',
+              `echo "${name}: training"; sleep 6; echo "${name}: done"`
+            ]
+          },
+          OutputDataConfig: {
+            S3OutputPath: `s3://sagemaker-us-east-1-123456789012/${name}/output`
+          },
+          ResourceConfig: {
+            InstanceType: 'ml.m5.xlarge',
+            InstanceCount: 1,
+            VolumeSizeInGB: 30
+          },
+          StoppingCondition: { MaxRuntimeInSeconds: 3600 }
+        },
+        { waitSeconds: 600, sshNodes: 1 }
+      );
+      expect(started.target).toBe(target);
+      const phaseOf = (phase: string) =>
+        isType(
+          'target-updated',
+          event =>
+            event.target.target === target && event.target.job?.phase === phase
+        );
+      const addedOrUpdated = (event: BridgeEvent) =>
+        (event.type === 'target-added' || event.type === 'target-updated') &&
+        event.target.target === target &&
+        event.target.job?.phase === 'waiting';
+      const waiting = (
+        await events.next(
+          (
+            event
+          ): event is Extract<
+            BridgeEvent,
+            { type: 'target-added' | 'target-updated' }
+          > => addedOrUpdated(event),
+          60_000
+        )
+      ).target;
+      // the event may come before the node's agent first reported in (ConnectionLost until then); the launch
+      // returned once it was Online
+      expect(waiting.job).toMatchObject({ waitSeconds: 600, sshNodes: 1 });
+      const online = await call<ITargetsResponse>(
+        'GET',
+        '/api/targets?refresh=1'
+      );
+      expect(
+        online.json.targets.find(entry => entry.target === target)
+      ).toMatchObject({
+        status: 'InProgress',
+        ping: 'Online',
+        instances: started.instances,
+        job: { phase: 'waiting', waitSeconds: 600, sshNodes: 1 }
+      });
+      const endsAt = waiting.job?.waitEndsAt ?? 0;
+      expect(Math.abs(endsAt - (Date.now() / 1000 + 600))).toBeLessThan(120);
+
+      const release = await post<IBridgeReleaseReport>('/api/jobs/release', {
+        target
+      });
+      expect(release.status).toBe(200);
+      expect(release.json).toEqual({
+        target,
+        nodes: [
+          { node: 1, instanceId: started.instances[0], result: 'released' }
+        ]
+      });
+      await events.next(phaseOf('running'), 30_000);
+      // the command ends, the node deregisters: the target leaves the listing, and the bridge keeps it as finished
+      const finished = (await events.next(phaseOf('finished'), 90_000)).target;
+      expect(finished).toMatchObject({
+        target,
+        kind: 'training',
+        status: 'Completed',
+        ping: 'NotFound',
+        instances: [],
+        mine: true,
+        job: { phase: 'finished', waitSeconds: 600, sshNodes: 1 }
+      });
+      expect(finished.job?.endedAt).toBeGreaterThan(endsAt - 700);
+      expect(
+        events.events.some(
+          event => event.type === 'target-removed' && event.target === target
+        )
+      ).toBe(false);
+      const listed = await call<ITargetsResponse>(
+        'GET',
+        '/api/targets?refresh=1'
+      );
+      expect(
+        listed.json.targets.find(entry => entry.target === target)
+      ).toEqual(finished);
+      // its instance is gone from SSM: only the bridge still lists it
+      const again = await post<IBridgeError>('/api/jobs/release', { target });
+      expect(again.status).toBeGreaterThanOrEqual(400);
+      expect(again.json.error).toMatch(new RegExp(name));
+    } finally {
+      events.close();
+    }
+  }, 180_000);
 });
 
 describe('sm-ssh serve as a process', () => {
