@@ -1069,7 +1069,8 @@ describe('releasing a job launched with SSH', () => {
           TrainingJobName: name,
           RoleArn: `arn:aws:iam::123456789012:role/${DEMO_ROLE}`,
           AlgorithmSpecification: {
-            TrainingImage: `763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1.0-cpu-py310`,
+            TrainingImage:
+              '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1.0-cpu-py310',
             TrainingInputMode: 'File',
             ContainerEntrypoint: [
               '/bin/sh',
