@@ -15,5 +15,6 @@ export * as ssm from './ssm/index.js';
 export { openStream, type IOpenStreamOptions } from './ssm/index.js';
 export * from './ssh/index.js';
 export * from './spaces/index.js';
+export * from './jobs/index.js';
 export * from './remote/index.js';
 export * from './bridge/index.js';

@@ -24,3 +24,32 @@ export {
   type RemoteFile
 } from './bundle.js';
 export { INFERENCE_SHIM, MODEL_ENV, withSshModel } from './model.js';
+export {
+  DEFAULT_BUNDLE_PREFIX,
+  defaultBucket,
+  requestKind,
+  startJobWithSsh,
+  uploadBundle,
+  wrapJobRequest,
+  type IJobWrapOptions,
+  type IStartJobOptions,
+  type IUploadOptions,
+  type SshJobRequest
+} from './launch.js';
+export {
+  releaseJob,
+  releaseResultOf,
+  type IReleaseOptions
+} from './release.js';
+export {
+  JOB_LOG_GROUPS,
+  jobKey,
+  jobSshSettings,
+  jobSshStates,
+  markerQuery,
+  parseMarker,
+  phaseFromMarkers,
+  type IJobStateOptions,
+  type IListedJob,
+  type IMarkerLine
+} from './state.js';

@@ -34,7 +34,8 @@ import {
 /** Where bundles go under the bucket by default: `s3://<bucket>/sm-ssh/jobs/<job>/sm-ssh/`. */
 export const DEFAULT_BUNDLE_PREFIX = 'sm-ssh/jobs';
 
-export type JobRequest = CreateTrainingJobRequest | CreateProcessingJobRequest;
+export type SshJobRequest =
+  CreateTrainingJobRequest | CreateProcessingJobRequest;
 
 /** What a wrap needs besides the request, with the owner and the bucket found when not given. */
 export interface IJobWrapOptions extends Omit<
@@ -89,7 +90,7 @@ export function defaultBucket(region: string, account: string): string {
 }
 
 /** The request wrapped for SSH, with the owner and the bucket resolved (one STS call when either is not given). */
-export async function wrapJobRequest<TRequest extends JobRequest>(
+export async function wrapJobRequest<TRequest extends SshJobRequest>(
   clients: AwsClients,
   request: TRequest,
   options: IJobWrapOptions = {}
@@ -111,7 +112,7 @@ export async function wrapJobRequest<TRequest extends JobRequest>(
     /^\/+|\/+$/g,
     ''
   );
-  const wrapped = withSsh(request as JobRequest, {
+  const wrapped = withSsh(request as SshJobRequest, {
     owner,
     bundleUri: `s3://${bucket}${prefix ? `/${prefix}` : ''}`,
     waitSeconds: options.waitSeconds,
@@ -274,7 +275,7 @@ export async function uploadBundle(
 /** CreateTrainingJob / CreateProcessingJob with the wrapped request; returns the job's ARN. */
 async function createJob(
   clients: AwsClients,
-  wrapped: IWrappedJob<JobRequest>
+  wrapped: IWrappedJob<SshJobRequest>
 ): Promise<string> {
   const { CreateTrainingJobCommand, CreateProcessingJobCommand } =
     sagemakerSdk();
@@ -326,7 +327,7 @@ async function createJob(
  */
 async function waitForNodes(
   clients: AwsClients,
-  wrapped: IWrappedJob<JobRequest>,
+  wrapped: IWrappedJob<SshJobRequest>,
   since: Date,
   options: IStartJobOptions,
   progress: (message: string) => void
@@ -376,7 +377,7 @@ async function waitForNodes(
  * grants (before anything is uploaded or created), a request SageMaker refuses; OperationError when the job ends
  * before its nodes come Online, or the wait times out.
  */
-export async function startJobWithSsh<TRequest extends JobRequest>(
+export async function startJobWithSsh<TRequest extends SshJobRequest>(
   clients: AwsClients,
   request: TRequest,
   options: IStartJobOptions = {}
@@ -399,14 +400,17 @@ export async function startJobWithSsh<TRequest extends JobRequest>(
   report('creating')(
     `creating the ${KIND_RESOURCE[wrapped.kind]} ${wrapped.jobName}`
   );
-  const jobArn = await createJob(clients, wrapped as IWrappedJob<JobRequest>);
+  const jobArn = await createJob(
+    clients,
+    wrapped as IWrappedJob<SshJobRequest>
+  );
   let instances: string[] = [];
   if (options.wait ?? true) {
     const waiting = report('waiting-for-target');
     waiting(`waiting for ${wrapped.target} to come Online`);
     instances = await waitForNodes(
       clients,
-      wrapped as IWrappedJob<JobRequest>,
+      wrapped as IWrappedJob<SshJobRequest>,
       since,
       options,
       waiting
