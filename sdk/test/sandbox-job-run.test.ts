@@ -13,7 +13,10 @@
 import {
   CloudWatchLogsClient,
   DescribeLogStreamsCommand,
-  GetLogEventsCommand
+  GetLogEventsCommand,
+  GetQueryResultsCommand,
+  StartQueryCommand,
+  type GetQueryResultsCommandOutput
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateBucketCommand,
@@ -648,6 +651,32 @@ describe('stopping and waiting jobs', () => {
     expect(runOf('training', name).nodes[0].output).toBe('got SIGTERM\n');
   });
 
+  it('the control’s finish ends a running job at once: its nodes are killed', async () => {
+    const name = 'job-run-finished-by-control';
+    await sagemaker.send(
+      new CreateTrainingJobCommand(
+        training(name, ['/bin/sh', '-c', 'echo started; sleep 300'])
+      )
+    );
+    const run = runOf('training', name);
+    await eventually('the node to start', () =>
+      run.nodes[0]?.output.includes('started') ? true : undefined
+    );
+    cloud.sandbox.sagemaker.jobs.finish('training', name, 'Failed', {
+      failureReason: 'AlgorithmError: ended by the test'
+    });
+    const job = await describeTraining(name);
+    expect(job.TrainingJobStatus).toBe('Failed');
+    expect(job.FailureReason).toBe('AlgorithmError: ended by the test');
+    expect(await run.ended).toEqual({
+      status: 'Failed',
+      failureReason: 'AlgorithmError: ended by the test'
+    });
+    expect(run.nodes[0].exit?.code).toBeNull();
+    expect(processesUsing(run.dir)).toEqual([]);
+    expect((await describeTraining(name)).TrainingJobStatus).toBe('Failed');
+  });
+
   it('a job without a ContainerEntrypoint stays InProgress, under the control’s hand', async () => {
     const name = 'job-run-no-entrypoint';
     const request = training(name, ['unused']);
@@ -786,9 +815,34 @@ describe('a job that runs sm-ssh-init.sh', () => {
     expect(hosts.sort()).toEqual(['algo-1', 'algo-2']);
   });
 
-  it('logs the registration line (the Logs fallback finds it there)', async () => {
+  it('logs the registration lines, which Logs Insights finds (the Logs fallback)', async () => {
     const first = await logLines('/aws/sagemaker/TrainingJobs', name, 'algo-1');
     expect(first.join('\n')).toMatch(REGISTERED);
+    const now = Math.floor(Date.now() / 1000);
+    const { queryId } = await logs.send(
+      new StartQueryCommand({
+        logGroupName: '/aws/sagemaker/TrainingJobs',
+        startTime: now - 3600,
+        endTime: now + 1,
+        queryString:
+          'fields @timestamp, @logStream, @message' +
+          `| filter @logStream like '${name}/'` +
+          '| filter @message like /Successfully registered the instance with AWS SSM using Managed instance-id/' +
+          '| sort @timestamp desc'
+      })
+    );
+    let answer: GetQueryResultsCommandOutput;
+    do {
+      await new Promise(resolve => setTimeout(resolve, 100));
+      answer = await logs.send(
+        new GetQueryResultsCommand({ queryId: queryId as string })
+      );
+    } while (answer.status === 'Running');
+    expect(answer.status).toBe('Complete');
+    const found = (answer.results ?? []).map(
+      line => REGISTERED.exec(line[2]?.value ?? '')?.[1]
+    );
+    expect(found.sort()).toEqual([...instances].sort());
   });
 
   it('is deregistered when StopTrainingJob ends it, and nothing is left running', async () => {

@@ -80,6 +80,7 @@ export interface IJobNodeRun {
   readonly output: string;
 }
 
+/** How the job ended (its TrainingJobStatus / ProcessingJobStatus and FailureReason). */
 export interface IJobRunEnd {
   status: JobOutcome;
   failureReason?: string;
@@ -225,7 +226,13 @@ export class JobRunner implements IJobExecutor {
     if (this.closed) {
       run.requestStop();
     }
-    void this.execute(run);
+    this.execute(run).catch((error: Error) =>
+      // what went wrong after the nodes (a removal, the status) must not end the sandbox
+      run.end({
+        status: 'Failed',
+        failureReason: `InternalServerError: ${error.message}`
+      })
+    );
   }
 
   stop(job: IJobLaunch): void {
@@ -306,6 +313,16 @@ export class JobRunner implements IJobExecutor {
             ? 'MaxRuntimeExceeded'
             : undefined
       });
+    } else if (
+      status === 'Completed' ||
+      status === 'Failed' ||
+      status === 'Stopped'
+    ) {
+      // the control ended it first: its word stands
+      result = {
+        status,
+        failureReason: this.store.failureReason(job.kind, job.name, job.scope)
+      };
     }
     run.end(result);
   }

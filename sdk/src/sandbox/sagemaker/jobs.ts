@@ -282,6 +282,15 @@ export class JobStore {
     this.executor = executor;
   }
 
+  /** A job's FailureReason, once it has failed. */
+  failureReason(
+    kind: JobKind,
+    name: string,
+    scope: IScope = this.home
+  ): string | undefined {
+    return this.find(scope, kind, name)?.failureReason;
+  }
+
   /** A job's status (undefined: no such job). */
   status(
     kind: JobKind,
