@@ -29,12 +29,17 @@ const DASH = '/usr/bin/dash';
 
 /** Records its starts (with the owner it got) and its SIGTERM; `FAKE_INIT_EXIT=<code>` makes it end by itself. */
 const FAKE_INIT = `#!/bin/sh
+trap 'echo "stopped $$" >>"$FAKE_INIT_LOG"; exit 0' TERM
 echo "started $$ owner=\${SSH_OWNER_TAG:-}" >>"$FAKE_INIT_LOG"
 echo "fake-init: registered"
 if [ -n "\${FAKE_INIT_EXIT:-}" ]; then sleep 0.5; exit "$FAKE_INIT_EXIT"; fi
-trap 'echo "stopped $$" >>"$FAKE_INIT_LOG"; exit 0' TERM
 while :; do sleep 0.1; done
 `;
+/**
+ * A command's start that waits until the stand-in init has set its TERM trap (it logs its start after): without a
+ * wait the command may end, and the wrapper stop the init, before the init's shell has read its first line.
+ */
+const AFTER_INIT = 'while [ ! -s "$FAKE_INIT_LOG" ]; do sleep 0.05; done; ';
 
 let root: string;
 let count = 0;
@@ -279,6 +284,7 @@ describe('sm-ssh-job.sh: the wait', () => {
     const s = scratch();
     const run = wrapper(s, ['true']);
     await run.line(WAITING);
+    await run.line(/^fake-init: registered$/);
     const pid = run.child.pid!;
     const waits = childrenNamed(pid, 'sm-wait');
     expect(waits).toHaveLength(1);
@@ -318,7 +324,8 @@ describe('sm-ssh-job.sh: the wait', () => {
 
   it('does not wait with SM_SSH_WAIT_SECONDS=0, but starts SSH; release is not-waiting', async () => {
     const s = scratch();
-    const run = wrapper(s, ['sh', '-c', 'sleep 1'], {
+    const command = `${AFTER_INIT}sleep 1`;
+    const run = wrapper(s, ['sh', '-c', command], {
       SM_SSH_WAIT_SECONDS: '0'
     });
     await run.line(/^sm-ssh-job: running /);
@@ -328,8 +335,8 @@ describe('sm-ssh-job.sh: the wait', () => {
     expect(run.markers()).toEqual([
       `sm-ssh-job: node 1 of 1 starts SSH (${s.init})`,
       'sm-ssh-job: no wait for a connection (SM_SSH_WAIT_SECONDS=0)',
-      "sm-ssh-job: running sh -c 'sleep 1'",
-      "sm-ssh-job: sh -c 'sleep 1' exited with 0"
+      `sm-ssh-job: running sh -c '${command}'`,
+      `sm-ssh-job: sh -c '${command}' exited with 0`
     ]);
     expect(initLog(s)).toEqual([
       expect.stringMatching(/^started \d+/),
@@ -403,7 +410,9 @@ describe('sm-ssh-job.sh: nodes', () => {
       'algo-2',
       'algo-3'
     ]);
-    const run = wrapper(s, ['true'], { SM_SSH_WAIT_SECONDS: '0' });
+    const run = wrapper(s, ['sh', '-c', AFTER_INIT], {
+      SM_SSH_WAIT_SECONDS: '0'
+    });
     expect(await run.exit).toEqual({ code: 0, signal: null });
     expect(run.markers()[0]).toBe(
       `sm-ssh-job: node 2 of 3 starts SSH (${s.init})`
@@ -427,12 +436,12 @@ describe('sm-ssh-job.sh: nodes', () => {
 describe('sm-ssh-job.sh: the command', () => {
   it('exits with the command exit code', async () => {
     const s = scratch();
-    const run = wrapper(s, ['sh', '-c', 'exit 7'], {
+    const run = wrapper(s, ['sh', '-c', `${AFTER_INIT}exit 7`], {
       SM_SSH_WAIT_SECONDS: '0'
     });
     expect(await run.exit).toEqual({ code: 7, signal: null });
     expect(run.markers().at(-1)).toBe(
-      "sm-ssh-job: sh -c 'exit 7' exited with 7"
+      `sm-ssh-job: sh -c '${AFTER_INIT}exit 7' exited with 7`
     );
     expect(initLog(s)[1]).toMatch(/^stopped /);
   });
@@ -499,7 +508,7 @@ describe('sm-ssh-job.sh: the command', () => {
       [
         'sh',
         '-c',
-        'trap "echo got TERM; exit 5" TERM; echo ready; while :; do sleep 0.1; done'
+        `trap "echo got TERM; exit 5" TERM; ${AFTER_INIT}echo ready; while :; do sleep 0.1; done`
       ],
       { SM_SSH_WAIT_SECONDS: '0' }
     );
