@@ -696,6 +696,9 @@ class SmSsh:
             timeout: How many seconds to wait for the target to come Online.
             on_progress: Receives the progress lines; default the client's ``on_progress``; ``None`` drops them.
 
+        An interrupt (Ctrl-C, the kernel's Interrupt) stops the CLI as Ctrl-C would; a job it already created goes
+        on (``StopTrainingJob`` / ``StopProcessingJob`` ends it, or its wait runs out).
+
         Raises:
             SmSshError: The request is wrong (exit code 2), the role lacks grants (2, with the fix), or the job failed
                 or did not come Online in time (1).
