@@ -527,6 +527,27 @@ describe('the job role check', () => {
   }, 120_000);
 });
 
+describe('a job that ends while job start waits for it', () => {
+  it("is exit 1 with SageMaker's FailureReason", async () => {
+    const name = 'jobs-unassumable';
+    const missing = `arn:aws:iam::${ACCOUNT}:role/service-role/JobsTest-DoesNotExist`;
+    const file = requestFile(
+      name,
+      training(name, 'echo never', { RoleArn: missing })
+    );
+    // --no-check: the role check would refuse it before SageMaker could
+    const result = await sm(['job', 'start', file, '--no-check']);
+    expect(result.code).toBe(1);
+    const [error, hint] = errorLines(result.stderr);
+    expect(error).toBe(
+      `sm-ssh: error: the training job ${name} ended Failed before its SSH nodes came Online: ClientError: Could not assume role ${missing}. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role.`
+    );
+    expect(hint).toBe(
+      `  hint: fix what the reason names and start it again under a new name; what its nodes printed, if they ran, is in /aws/sagemaker/TrainingJobs, streams ${name}/…`
+    );
+  }, 120_000);
+});
+
 describe('job wrap', () => {
   it('prints a request the real SageMaker client creates, and --json is the IWrappedJob without file bodies', async () => {
     const name = 'jobs-wrapped';

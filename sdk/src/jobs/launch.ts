@@ -355,7 +355,7 @@ async function waitForNodes(
       if (status.phase === 'ended') {
         throw new OperationError(
           `the ${what} ended ${status.status} before its SSH nodes came Online${status.failureReason ? `: ${status.failureReason}` : ''}`,
-          `its log says why: ${wrapped.kind === 'training' ? '/aws/sagemaker/TrainingJobs' : '/aws/sagemaker/ProcessingJobs'}, streams ${wrapped.jobName}/…`
+          `fix what the reason names and start it again under a new name; what its nodes printed, if they ran, is in ${wrapped.kind === 'training' ? '/aws/sagemaker/TrainingJobs' : '/aws/sagemaker/ProcessingJobs'}, streams ${wrapped.jobName}/…`
         );
       }
       const nodes = matchInstances(target, found, since).slice(0, count);
