@@ -29,6 +29,8 @@ export interface ITargetInstance {
   resourceArn?: string;
   /** SSHTimestamp, unix seconds. */
   timestamp?: number;
+  /** The host name the agent reported (`algo-2` in a SageMaker job's container). */
+  computerName?: string;
 }
 
 /** Turns DescribeInstanceInformation's entry and the instance's tags into an {@link ITargetInstance}. */
@@ -38,6 +40,7 @@ export function managedInstance(
     PingStatus?: string;
     LastPingDateTime?: Date;
     AgentVersion?: string;
+    ComputerName?: string;
   },
   tags: Record<string, string>
 ): ITargetInstance {
@@ -51,8 +54,42 @@ export function managedInstance(
     owner: tags[SshTag.Owner] || undefined,
     resourceName: tags[SshTag.ResourceName] || undefined,
     resourceArn: tags[SshTag.ResourceArn] || undefined,
-    timestamp: Number.isFinite(timestamp) ? timestamp : undefined
+    timestamp: Number.isFinite(timestamp) ? timestamp : undefined,
+    computerName: info.ComputerName || undefined
   };
+}
+
+/** Registrations this close (seconds) belong to one start of the resource: the nodes of one job run. */
+const ONE_RUN_SECONDS = 120;
+
+const hostOrder = new Intl.Collator('en', { numeric: true });
+
+/**
+ * The nodes of a resource in `--node` order: newest SSHTimestamp first, and within one run (registrations less
+ * than two minutes apart, as a multi-node job's nodes register) by host name, so that node 2 of a SageMaker job is
+ * `algo-2` however its registrations raced.
+ */
+export function orderNodes(nodes: ITargetInstance[]): ITargetInstance[] {
+  const newestFirst = [...nodes].sort(
+    (a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0)
+  );
+  const runs: ITargetInstance[][] = [];
+  for (const node of newestFirst) {
+    const run = runs[runs.length - 1];
+    const runStart = run?.[0]?.timestamp ?? 0;
+    if (run && runStart - (node.timestamp ?? 0) < ONE_RUN_SECONDS) {
+      run.push(node);
+    } else {
+      runs.push([node]);
+    }
+  }
+  return runs.flatMap(run =>
+    [...run].sort((a, b) =>
+      a.computerName && b.computerName
+        ? hostOrder.compare(a.computerName, b.computerName)
+        : (b.timestamp ?? 0) - (a.timestamp ?? 0)
+    )
+  );
 }
 
 /** The tags of one managed instance. */

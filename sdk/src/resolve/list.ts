@@ -16,6 +16,7 @@ import {
 } from '../names/index.js';
 import {
   describeInstances,
+  orderNodes,
   SshTag,
   type ITargetInstance
 } from './instances.js';
@@ -211,8 +212,9 @@ async function instanceTargets(
     group => !options.kind || group.target.kind === options.kind
   );
   const jobs: Array<IListedJob & { summary: ITargetSummary }> = [];
-  const summaries = await mapLimited(wanted, 8, async ({ target, nodes }) => {
-    nodes.sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
+  const summaries = await mapLimited(wanted, 8, async group => {
+    const { target } = group;
+    const nodes = orderNodes(group.nodes);
     const status = await resourceStatus(clients.sagemaker(), {
       ...target,
       form: 'name'

@@ -17,6 +17,7 @@ import {
   type Target
 } from '../names/index.js';
 import {
+  orderNodes,
   describeInstances,
   instancesNamed,
   type ITargetInstance
@@ -28,7 +29,7 @@ import { resourceStatus, type IResourceStatus } from './status.js';
 export const DEFAULT_RESOLVE_TIMEOUT_MS = 15 * 60 * 1000;
 
 export interface IResolveOptions {
-  /** 1-based node of a multi-node job, in the order newest SSHTimestamp first. Default 1. */
+  /** 1-based node of a multi-node job: newest SSHTimestamp first, one run's nodes by host name (`orderNodes`). Default 1. */
   node?: number;
   /** Ignore instances registered before this time (an earlier run of a job of the same name). */
   notBefore?: Date;
@@ -86,8 +87,8 @@ export function matchInstances(
   const fragment = arnFragment(target);
   const name = target.name.toLowerCase();
   const since = notBefore ? notBefore.getTime() / 1000 : undefined;
-  return instances
-    .filter(instance => {
+  return orderNodes(
+    instances.filter(instance => {
       const arn = instance.resourceArn?.toLowerCase();
       if (!arn) {
         return false;
@@ -101,7 +102,7 @@ export function matchInstances(
         (since === undefined || (instance.timestamp ?? 0) >= since)
       );
     })
-    .sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
+  );
 }
 
 async function callerUserId(
