@@ -326,6 +326,10 @@ export async function startJsonServer(
       sendError(response, serviceError);
     });
   });
+  // Node's 5 s idle timeout races a client whose event loop is busy (tslab type-checks a cell synchronously): the
+  // SDK reuses the closed socket and the call fails with ECONNRESET. AWS's endpoints keep idle connections longer.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.on(
     'upgrade',
     (request: IncomingMessage, socket: Duplex, head: Buffer) => {
