@@ -37,6 +37,7 @@ run "SDK lint (eslint, prettier)" npm run --silent lint -w sdk
 run "SDK type check" npm run --silent typecheck -w sdk
 run "extension lint (eslint, prettier, stylelint)" npm run --silent lint:check
 run "SDK tests (unit + integration on moto and the sandbox)" jest_sdk
+run "Python client unit tests (unittest)" .venv/bin/python -m unittest discover -s tests/python
 run "extension unit tests (jest)" npx jest --ci --json --outputFile="$results/jest-extension.json"
 run "extension UI tests (Galata, JupyterLab, Chromium)" env PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" bash scripts/test-ui.sh --reporter=list,json
 # A short smoke of the benchmark (figures are not judged here; a broken benchmark fails the run).
