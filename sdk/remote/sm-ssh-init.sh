@@ -19,6 +19,7 @@ AGENT=${SM_SSH_AGENT:-amazon-ssm-agent}
 KEY_TYPES=${SM_SSH_HOST_KEY_TYPES:-ed25519 ecdsa rsa}
 USE_PAM=${SM_SSH_USE_PAM:-no}
 INSTALL=${SM_SSH_INSTALL:-yes}
+SESSION_ENV=${SM_SSH_SESSION_ENV:-yes}
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 CONFIG=$ETC/sm-ssh_sshd_config
 DESCRIPTION='Activation for Amazon SageMaker integration with SSH and IDEs'
@@ -187,8 +188,72 @@ find_agent() {
 
 # ---- sshd ----
 
-# write_config <keyboard-interactive option name>
+# session_env <escapes: yes|no> <file for skipped names>: the SetEnv line that gives SSH sessions the environment this
+# script started with (the job's: SageMaker's variables, the request's Environment, the image's PATH, the credentials'
+# AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), minus what each session sets itself and this script's own settings. Only
+# one line: sshd takes the first SetEnv it reads and ignores later ones. Values go from awk's ENVIRON straight to the
+# config file, never to output; the names of what it cannot carry go to <file>.
+session_env() {
+  awk -v escapes="$1" -v skipped="$2" '
+    function from_session(name) {
+      if (name ~ /^(HOME|PWD|OLDPWD|SHLVL|_|TERM|USER|LOGNAME|SHELL|MAIL)$/) return 1
+      # sshd sets SSH_CLIENT, SSH_CONNECTION, SSH_TTY, SSH_AUTH_SOCK, ... per session; the four below are the job'"'"'s
+      if (name ~ /^SSH_/ && name !~ /^SSH_(OWNER_TAG|SSM_ROLE|RESOURCE_NAME|RESOURCE_ARN)$/) return 1
+      # how this script and its agent run here, not the job: a session that inherited them would aim at this instance
+      if (name ~ /^SM_SSH_(SSHD_PORT|ETC_DIR|STATE_DIR|AGENT.*|CLI|SSHD|HOST_KEY_TYPES|USE_PAM|INSTALL|SESSION_ENV)$/) return 1
+      return 0
+    }
+    BEGIN {
+      line = ""
+      for (name in ENVIRON) {
+        if (name !~ /^[A-Za-z_][A-Za-z0-9_]*$/) {
+          shown = name
+          gsub(/[^A-Za-z0-9_.%-]/, "?", shown)
+          print shown > skipped
+          continue
+        }
+        if (from_session(name)) continue
+        value = ENVIRON[name]
+        # sshd_config has no way to write a newline; \" and \\ only where sshd reads escapes (OpenSSH 8.7 on)
+        if (value ~ /\n/ || (escapes != "yes" && value ~ /["\\]/)) {
+          print name > skipped
+          continue
+        }
+        quoted = ""
+        for (i = 1; i <= length(value); i++) {
+          c = substr(value, i, 1)
+          if (c == "\\" || c == "\"") quoted = quoted "\\"
+          quoted = quoted c
+        }
+        line = line " \"" name "=" quoted "\""
+      }
+      if (line != "") print "SetEnv" line
+    }'
+}
+
+# setenv_escapes: yes when this sshd reads \" and \\ inside a quoted SetEnv value; asked with a made-up value, so
+# that sshd -T never prints one of the job's
+setenv_escapes() {
+  probe=$CONFIG.probe
+  {
+    for type in $KEY_TYPES; do
+      echo "HostKey $ETC/ssh_host_${type}_key"
+    done
+    printf '%s\n' 'SetEnv "SM_SSH_PROBE=a\"b\\c"'
+  } >"$probe" 2>/dev/null || return 1
+  case $("$SSHD" -T -f "$probe" 2>/dev/null) in
+  *'setenv SM_SSH_PROBE=a"b\c'*) answer=0 ;;
+  *) answer=1 ;;
+  esac
+  rm -f "$probe"
+  return "$answer"
+}
+
+# write_config <keyboard-interactive option name> <session environment: yes|no>
 write_config() {
+  # SetEnv values can be secrets (the job's credentials): the file is root's alone from its first byte
+  umask 077
+  rm -f "$CONFIG.tmp"
   {
     echo "# written by sm-ssh-init.sh; sshd runs with -f $CONFIG: loopback only (the SSM agent connects locally), keys only"
     echo "Port $PORT"
@@ -208,8 +273,10 @@ write_config() {
     echo "PrintMotd no"
     echo "AcceptEnv LANG LC_*"
     echo "Subsystem sftp internal-sftp"
-  } >"$CONFIG.tmp" && chmod 644 "$CONFIG.tmp" && mv "$CONFIG.tmp" "$CONFIG" ||
+    if [ "$2" = yes ]; then session_env "$ESCAPES" "$STATE/session-env.skipped"; fi
+  } >"$CONFIG.tmp" && chmod 600 "$CONFIG.tmp" && mv -f "$CONFIG.tmp" "$CONFIG" ||
     die 1 "cannot write $CONFIG" "run as root, or set SM_SSH_ETC_DIR to a writable directory"
+  umask 022
 }
 
 prepare_etc() {
@@ -244,18 +311,36 @@ prepare_etc() {
 }
 
 start_sshd() {
-  write_config KbdInteractiveAuthentication
+  kbd=KbdInteractiveAuthentication
+  with_env=$SESSION_ENV
+  ESCAPES=no
+  if [ "$with_env" = yes ] && setenv_escapes; then ESCAPES=yes; fi
+  rm -f "$STATE/session-env.skipped"
+  write_config "$kbd" "$with_env"
   if ! checked=$("$SSHD" -t -f "$CONFIG" 2>&1); then
     case $checked in
     *KbdInteractiveAuthentication*)
       # OpenSSH before 8.7 knows the option by its old name
-      write_config ChallengeResponseAuthentication
+      kbd=ChallengeResponseAuthentication
+      write_config "$kbd" "$with_env"
+      checked=$("$SSHD" -t -f "$CONFIG" 2>&1) || false
+      ;;
+    *) false ;;
+    esac || {
+      # an sshd before OpenSSH 7.8 has no SetEnv; its messages about that line are never shown, as they could quote a value
+      [ "$with_env" = yes ] || die 1 "sshd refuses its config: $(printf '%s\n' "$checked" | tail -n 1)" "see $CONFIG"
+      with_env=no
+      write_config "$kbd" "$with_env"
       checked=$("$SSHD" -t -f "$CONFIG" 2>&1) ||
         die 1 "sshd refuses its config: $(printf '%s\n' "$checked" | tail -n 1)" "see $CONFIG"
-      ;;
-    *) die 1 "sshd refuses its config: $(printf '%s\n' "$checked" | tail -n 1)" "see $CONFIG" ;;
-    esac
+      info "warning: this sshd refuses SetEnv (OpenSSH 7.8 has it), so SSH sessions start without the job's environment"
+    }
   fi
+  if [ "$with_env" = yes ] && [ -s "$STATE/session-env.skipped" ]; then
+    # names only: a value is never printed
+    info "not in SSH sessions, as sshd_config cannot carry their names or values: $(sort -u "$STATE/session-env.skipped" | tr '\n' ' ' | sed 's/ $//')"
+  fi
+  rm -f "$STATE/session-env.skipped"
   # the privilege-separation directory Debian's sshd needs; a container never booted to create it
   mkdir -p /run/sshd 2>/dev/null && chmod 755 /run/sshd 2>/dev/null
   "$SSHD" -D -e -f "$CONFIG" >"$STATE/sshd.log" 2>&1 &
@@ -419,6 +504,10 @@ start() {
   [ -n "${SSH_OWNER_TAG:-}" ] ||
     die 2 "SSH_OWNER_TAG is not set, so the instance would have no SSHOwner" "pass the launching user's aws:userid (aws sts get-caller-identity --query UserId) in the container's environment"
   [ -n "$REGION" ] || die 2 "no AWS region (AWS_REGION and AWS_DEFAULT_REGION are empty)" "SageMaker sets AWS_REGION; elsewhere export AWS_REGION=us-east-1"
+  case $SESSION_ENV in
+  yes | no) ;;
+  *) die 2 "SM_SSH_SESSION_ENV \"$SESSION_ENV\" is neither yes nor no" "leave it unset for yes (SSH sessions get the job's environment)" ;;
+  esac
   case $PORT in
   '' | *[!0-9]*) die 2 "SM_SSH_SSHD_PORT \"$PORT\" is not a port number" "leave it unset for 22" ;;
   esac

@@ -30,7 +30,8 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync
+  statSync,
+  writeFileSync
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,10 @@ const AGENT = `${REPO_ROOT}sdk/dist/sandbox/agent/ssm-agent-main.js`;
 const JOB = 'ssh-bootstrap-test';
 const JOB_ARN = `arn:aws:sagemaker:us-east-1:123456789012:training-job/${JOB}`;
 const ROLE = 'service-role/AmazonSageMaker-ExecutionRole-test';
+const JOB_ENV = {
+  JOB_MARKER: 'a value with  spaces',
+  JOB_QUOTED: `it's "quoted" \\ #not a comment`
+};
 const REGISTERED =
   /Successfully registered the instance with AWS SSM using Managed instance-id: (mi-[0-9a-f]{17})/;
 
@@ -292,6 +297,9 @@ describe('sm-ssh-init.sh in a sandbox container', () => {
         // what SageMaker sets in a training job's container
         TRAINING_JOB_NAME: JOB,
         TRAINING_JOB_ARN: JOB_ARN,
+        // a job's own Environment entries, for its SSH sessions: spaces, quotes, a backslash; one sshd cannot carry
+        ...JOB_ENV,
+        JOB_MULTILINE: 'one\ntwo',
         SM_SSH_CLI: CLI,
         SM_SSH_AGENT: AGENT,
         SM_SSH_SSHD_PORT: String(port),
@@ -421,6 +429,51 @@ describe('sm-ssh-init.sh in a sandbox container', () => {
     expect(result.stdout).toBe(
       `algo-1\n0\n${readFileSync(join(work, 'id_ed25519.pub'), 'utf8')}`
     );
+  });
+
+  it("gives SSH sessions the job's environment, not the script's own settings, from a config only root reads", async () => {
+    const result = await ssh(
+      proxiedSshArgs(
+        join(work, 'id_ed25519'),
+        `root@${instanceId}`,
+        'printf "%s|" "$JOB_MARKER" "$JOB_QUOTED" "$TRAINING_JOB_NAME" "$AWS_SESSION_TOKEN" "${SM_SSH_SSHD_PORT-unset}" "${SM_SSH_AGENT-unset}" "${JOB_MULTILINE-unset}" "$HOME" "$SSH_CONNECTION"'
+      )
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const [
+      marker,
+      quoted,
+      job,
+      token,
+      sshdPort,
+      agent,
+      multiline,
+      home,
+      connection
+    ] = result.stdout.split('|');
+    expect([marker, quoted, job, token]).toEqual([
+      JOB_ENV.JOB_MARKER,
+      JOB_ENV.JOB_QUOTED,
+      JOB,
+      container.env.AWS_SESSION_TOKEN
+    ]);
+    expect([sshdPort, agent, multiline]).toEqual(['unset', 'unset', 'unset']);
+    // what the session sets itself stays the session's
+    expect(home).toBe('/root');
+    expect(connection).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+$/);
+    expect(mode(join(box.etcSsh, 'sm-ssh_sshd_config'))).toBe('600 0:0');
+    // the one it could not carry is named, and no value is ever printed
+    expect(box.output).toMatch(
+      /^sm-ssh-init: not in SSH sessions, as sshd_config cannot carry their names or values: JOB_MULTILINE$/m
+    );
+    for (const value of [
+      JOB_ENV.JOB_MARKER,
+      container.env.AWS_SECRET_ACCESS_KEY,
+      container.env.AWS_SESSION_TOKEN
+    ]) {
+      expect(box.output).not.toContain(value);
+    }
   });
 
   it('is reached by name with `sm-ssh exec`: its own key delivery into authorized_keys.d, the host key pinned', async () => {
@@ -663,6 +716,15 @@ describe('sm-ssh-init.sh failures and portability', () => {
         },
         /SM_SSH_SSHD_PORT "ssh" is not a port number/,
         2
+      ],
+      [
+        {
+          SSH_OWNER_TAG: 'AIDAX',
+          AWS_REGION: 'us-east-1',
+          SM_SSH_SESSION_ENV: 'off'
+        },
+        /SM_SSH_SESSION_ENV "off" is neither yes nor no/,
+        2
       ]
     ] as const) {
       const result = await script(['start'], {
@@ -679,5 +741,64 @@ describe('sm-ssh-init.sh failures and portability', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "restart"; hint: /);
     expect(existsSync(state)).toBe(false);
+  });
+
+  it('on an sshd without SetEnv, says so once and runs sshd without the job environment', async () => {
+    const dir = mkdtempSync(join(work, 'old-sshd-'));
+    // an OpenSSH before 7.8, as far as this config goes
+    const sshd = join(dir, 'sshd');
+    writeFileSync(
+      sshd,
+      [
+        '#!/bin/sh',
+        'prev=; for a; do [ "$prev" = -f ] && f=$a; prev=$a; done',
+        `if grep -q '^SetEnv' "$f"; then echo "$f line 20: Bad configuration option: SetEnv" >&2; exit 255; fi`,
+        'exec /usr/sbin/sshd "$@"',
+        ''
+      ].join('\n'),
+      { mode: 0o755 }
+    );
+    // the registration step ends at once, so the script stops after sshd has started
+    const cli = join(dir, 'sm-ssh');
+    writeFileSync(cli, '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const secret = 'not-to-be-printed value';
+    let output: { code: number; stdout: string; stderr: string };
+    try {
+      const { stdout, stderr } = await run('/usr/bin/dash', [SCRIPT], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          SSH_OWNER_TAG: 'AIDAX',
+          AWS_REGION: 'us-east-1',
+          JOB_SECRET: secret,
+          SM_SSH_SSHD: sshd,
+          SM_SSH_CLI: cli,
+          SM_SSH_AGENT: 'true',
+          SM_SSH_ETC_DIR: join(dir, 'etc'),
+          SM_SSH_STATE_DIR: join(dir, 'state'),
+          SM_SSH_SSHD_PORT: String(await freePort()),
+          SM_SSH_HOST_KEY_TYPES: 'ed25519'
+        }
+      });
+      output = { code: 0, stdout, stderr };
+    } catch (error) {
+      output = error as typeof output;
+    }
+    expect(output.stderr).toMatch(
+      /^sm-ssh-init: error: the SSM agent stopped by itself \(exit code 3\); hint: [^\n]+\n$/
+    );
+    expect(output.code).toBe(1);
+    const warnings = output.stdout
+      .split('\n')
+      .filter(line => line.includes('SetEnv'));
+    expect(warnings).toEqual([
+      "sm-ssh-init: warning: this sshd refuses SetEnv (OpenSSH 7.8 has it), so SSH sessions start without the job's environment"
+    ]);
+    expect(output.stdout).toMatch(
+      /^sm-ssh-init: sshd listening on 127\.0\.0\.1:/m
+    );
+    expect(output.stdout + output.stderr).not.toContain(secret);
+    const config = join(dir, 'etc', 'sm-ssh_sshd_config');
+    expect(readFileSync(config, 'utf8')).not.toMatch(/SetEnv/i);
+    expect(mode(config).split(' ')[0]).toBe('600');
   });
 });
