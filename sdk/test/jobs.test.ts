@@ -399,8 +399,15 @@ describe('a processing job with SSH', () => {
       name,
       processing(name, 'echo "processing own-command on $(hostname)"')
     );
+    takeCalls();
     const started = await sm(['job', 'start', file, '--json', '--wait', '300']);
+    const calls = takeCalls();
+    // the container's own calls (its activation) count too
+    process.stdout.write(
+      `calls of one job start (processing, 1 node): ${JSON.stringify(calls)}\n`
+    );
     expect(started.code).toBe(0);
+    expect(calls['SageMaker.CreateProcessingJob']).toBe(1);
     const job = JSON.parse(started.stdout) as IStartedJob;
     expect(job).toMatchObject({
       kind: 'processing',

@@ -94,7 +94,7 @@ export async function wrapJobRequest<TRequest extends SshJobRequest>(
   clients: AwsClients,
   request: TRequest,
   options: IJobWrapOptions = {}
-): Promise<{ wrapped: IWrappedJob<TRequest>; defaultBucket: boolean }> {
+): Promise<{ wrapped: IWrappedJob<TRequest>; inDefaultBucket: boolean }> {
   requestKind(request, options.kind);
   let { owner, bucket } = options;
   if (owner === undefined || bucket === undefined) {
@@ -120,7 +120,7 @@ export async function wrapJobRequest<TRequest extends SshJobRequest>(
     ssmRole: options.ssmRole,
     imageEntrypoint: options.imageEntrypoint
   }) as IWrappedJob<TRequest>;
-  return { wrapped, defaultBucket: options.bucket === undefined };
+  return { wrapped, inDefaultBucket: options.bucket === undefined };
 }
 
 /** The job role's check: a MISSING grant of the server policy or the trust refuses the launch; the tier only warns. */
@@ -385,7 +385,7 @@ export async function startJobWithSsh<TRequest extends SshJobRequest>(
   const report = (step: IJobLaunchProgress['step']) => (message: string) =>
     options.onProgress?.({ step, message });
   const since = new Date(Date.now() - 60_000);
-  const { wrapped, defaultBucket: isDefault } = await wrapJobRequest(
+  const { wrapped, inDefaultBucket } = await wrapJobRequest(
     clients,
     request,
     options
@@ -394,7 +394,7 @@ export async function startJobWithSsh<TRequest extends SshJobRequest>(
     await checkRole(clients, request.RoleArn, report('checking-role'));
   }
   await uploadBundle(clients, wrapped.uploads, {
-    createBucket: isDefault,
+    createBucket: inDefaultBucket,
     onProgress: report('uploading')
   });
   report('creating')(

@@ -253,7 +253,7 @@ function registerWrap(job: Command): void {
         const { wrapJobRequest, uploadBundle } =
           await import('../../jobs/launch.js');
         const clients = await clientsFor(flags);
-        const { wrapped, defaultBucket } = await wrapJobRequest(
+        const { wrapped, inDefaultBucket } = await wrapJobRequest(
           clients,
           request as never,
           options
@@ -263,7 +263,7 @@ function registerWrap(job: Command): void {
           remoteFilePath(key.slice(key.lastIndexOf('/') + 1) as RemoteFile);
         if (flags.upload) {
           await uploadBundle(clients, wrapped.uploads, {
-            createBucket: defaultBucket,
+            createBucket: inDefaultBucket,
             onProgress: text =>
               process.stderr.write(`sm-ssh job wrap: ${text}\n`)
           });
