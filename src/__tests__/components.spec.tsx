@@ -529,7 +529,7 @@ describe('jobs launched with SSH in the panel', () => {
     expect(
       starting.querySelector('.jp-SmSsh-jobPhase')?.getAttribute('title')
     ).toBe(
-      'The job is starting: SSH comes up first, then it waits up to 1 h for a connection'
+      'The job is starting: SSH comes up first, then it waits up to 60 min for a connection'
     );
     expect(starting.querySelector('.jp-SmSsh-releaseJob')).toBeNull();
     const other = host.querySelector(
@@ -599,7 +599,7 @@ describe('jobs launched with SSH in the panel', () => {
 
   it('formats the time left', () => {
     expect(
-      [0, -5, 0.2, 59, 119, 120, 121, 3599, 3600, 3660, 7200, 5400].map(
+      [0, -5, 0.2, 59, 119, 120, 121, 3561, 3600, 5400, 5401, 7200, 9000].map(
         formatTimeLeft
       )
     ).toEqual([
@@ -610,11 +610,12 @@ describe('jobs launched with SSH in the panel', () => {
       '119 s',
       '2 min',
       '3 min',
-      '1 h',
-      '1 h',
-      '1 h 1 min',
+      '60 min',
+      '60 min',
+      '90 min',
+      '1 h 31 min',
       '2 h',
-      '1 h 30 min'
+      '2 h 30 min'
     ]);
   });
 });

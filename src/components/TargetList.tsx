@@ -75,14 +75,17 @@ export function formatAge(seconds: number | undefined): string | undefined {
   return `${Math.round(seconds / 86400)} d`;
 }
 
-/** "45 s", "2 min", "1 h 5 min": how long a wait still lasts (minutes rounded up, so 0 min never shows). */
+/**
+ * "45 s", "2 min", "60 min", "1 h 35 min": how long a wait still lasts (minutes rounded up, so 0 min never shows;
+ * minutes up to an hour and a half, so the first hour counts down visibly).
+ */
 export function formatTimeLeft(seconds: number): string {
   const whole = Math.max(0, Math.ceil(seconds));
   if (whole < 120) {
     return `${whole} s`;
   }
   const minutes = Math.ceil(whole / 60);
-  if (minutes < 60) {
+  if (minutes <= 90) {
     return `${minutes} min`;
   }
   const rest = minutes % 60;
