@@ -8,9 +8,12 @@
 // 2. A Studio-like execution role, AmazonSageMaker-ExecutionRole-Studio, on which `sm-ssh setup apply --studio` ran,
 //    and then ONE statement of the client policy was taken out (ssm:StartSession on the AWS-StartSSHSession
 //    document), so the panel's setup check shows exactly one MISSING item with its fix.
-// 3. A fake Studio resource-metadata.json naming that role (SM_SSH_RESOURCE_METADATA), a scratch HOME for the
+// 3. A training job launched with SSH (`sm-ssh job start --no-wait`, role: the demo fleet's execution role): one
+//    node that waits an hour for a connection, then prints, sleeps 30 s and exits 0; the sandbox runs it, so it
+//    becomes a target and shows in the panel as waiting until someone releases it.
+// 4. A fake Studio resource-metadata.json naming that role (SM_SSH_RESOURCE_METADATA), a scratch HOME for the
 //    sm-ssh key and pins (never yours), a scratch work dir as Jupyter's root, `sm-ssh` on the terminals' PATH.
-// 4. `jupyter lab` from .venv/ (the extension installed editable by bootstrap; jupyter-server-proxy starts
+// 5. `jupyter lab` from .venv/ (the extension installed editable by bootstrap; jupyter-server-proxy starts
 //    `sm-ssh serve` behind /sm-ssh/ on the first request, which this script makes so the bridge is warm), on
 //    127.0.0.1 with a random token; it prints the URL. Ctrl-C (or SIGTERM) stops JupyterLab, then the sandbox, and
 //    removes the scratch dirs.
@@ -18,8 +21,9 @@
 // --galata: the web server of the UI tests (ui-tests/playwright.config.js): Galata's server settings
 // (ui-tests/jupyter_server_test_config.py: no token, port SM_SSH_UI_PORT), Jupyter's log on stderr, and what the
 // tests need to know about the sandbox written to SM_SSH_UI_STATE (default ui-tests/.sandbox-state.json) before
-// Jupyter starts: the caller's UserId, the execution role and the statement taken out, and per demo instance its id,
-// name, kind, node (0-based, newest first, as IDemoFleet), owner, resource ARN and sshd host's hostname.
+// Jupyter starts: the caller's UserId, the execution role and the statement taken out, per demo instance its id,
+// name, kind, node (0-based, newest first, as IDemoFleet), owner, resource ARN and sshd host's hostname, and the job
+// launched with SSH (`job`: its name, target, ARN, wait and the release command).
 //
 // Usage: node scripts/lab.mjs [--port N] [--verbose] | --galata
 import { spawn } from 'node:child_process';
@@ -40,6 +44,10 @@ const ROLE_NAME = 'AmazonSageMaker-ExecutionRole-Studio';
 const DOMAIN_ID = 'd-ssh-demo';
 const SPACE_NAME = 'ssh-demo-space';
 const REGION = 'us-east-1';
+// moto's account; the demo fleet creates this role with the guide's trust and server policy (what a job's role needs)
+const DEMO_ROLE_ARN = 'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-demo';
+const JOB_NAME = 'ssh-job-demo';
+const JOB_WAIT_SECONDS = 3600;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -229,7 +237,12 @@ try {
   say(`Studio execution role ${roleArn}: \`sm-ssh setup apply --studio\` ran (${applied.json.changes.length} changes), then ${policyName}'s statement ${statement.Effect} ${statement.Action} on ${statement.Resource} was taken out`);
   say(`\`sm-ssh setup check --studio\` now: ${check.json.summary.missing} MISSING ("${missing[0].title}"), ${check.json.summary.ok} OK, ${check.json.summary.warnings} warning(s)`);
 
-  // 3. what a Studio space has: the resource metadata, the execution role's credentials (here: the fake ones)
+  // 3. a training job launched with SSH: waiting for a connection until released (or an hour has passed)
+  const job = await startSshJob(smSsh, DEMO_ROLE_ARN);
+  await checkpoint();
+  say(`training job ${job.jobName} launched with SSH on 1 node, waiting up to ${job.waitSeconds / 3600} h for a connection (the panel shows it; \`${job.release}\` ends the wait)`);
+
+  // 4. what a Studio space has: the resource metadata, the execution role's credentials (here: the fake ones)
   const resourceArn = `arn:aws:sagemaker:${REGION}:123456789012:app/${DOMAIN_ID}/${SPACE_NAME}/jupyterlab/default`;
   writeFileSync(metadataFile, `${JSON.stringify({
     AppType: 'JupyterLab',
@@ -247,7 +260,7 @@ try {
   // Jupyter's terminals are login shells, whose /etc/profile resets PATH: put it back in front
   writeFileSync(join(home, '.profile'), `# scripts/lab.mjs: sm-ssh (the CLI the panel runs) and the venv on the terminals' PATH\nPATH=${shellWord(bin)}:${shellWord(join(venv, 'bin'))}:"$PATH"\n`);
 
-  // 4. JupyterLab
+  // 5. JupyterLab
   const token = galata ? '' : randomBytes(24).toString('hex');
   const labEnv = {
     // the user's AWS and Jupyter settings stay out: the lab reaches only the sandbox
@@ -300,6 +313,7 @@ try {
         hostname: host(instanceId)?.hostname ?? ''
       })),
       identityFile: fleet.identityFile,
+      job: { name: job.jobName, target: job.target, arn: job.jobArn, waitSeconds: job.waitSeconds, release: job.release },
       env
     };
     mkdirSync(dirname(statePath), { recursive: true });
@@ -363,6 +377,31 @@ try {
     process.stderr.write(`sm-ssh lab: error: ${error.message}\n`);
   }
   await stop(1);
+}
+
+// `sm-ssh job start --no-wait` of a 1-node training job whose own command prints, sleeps 30 s (long enough for the
+// panel to show it running) and exits 0, with a wait of JOB_WAIT_SECONDS; the request goes in a file, as a user's
+// would. Resolves with the CLI's IStartedJob.
+async function startSshJob(smSsh, roleArn) {
+  const request = {
+    TrainingJobName: JOB_NAME,
+    RoleArn: roleArn,
+    AlgorithmSpecification: {
+      TrainingImage: `763104351884.dkr.ecr.${REGION}.amazonaws.com/pytorch-training:2.1.0-cpu-py310`,
+      TrainingInputMode: 'File',
+      ContainerEntrypoint: ['/bin/sh', '-c', `echo "${JOB_NAME}: training starts"; sleep 30; echo "${JOB_NAME}: training done"`]
+    },
+    ResourceConfig: { InstanceType: 'ml.m5.xlarge', InstanceCount: 1, VolumeSizeInGB: 30 },
+    OutputDataConfig: { S3OutputPath: `s3://sagemaker-${REGION}-123456789012/${JOB_NAME}/output` },
+    StoppingCondition: { MaxRuntimeInSeconds: 2 * JOB_WAIT_SECONDS }
+  };
+  const file = join(scratch, `${JOB_NAME}.json`);
+  writeFileSync(file, `${JSON.stringify(request, null, 2)}\n`);
+  const started = await smSsh('job', 'start', '--kind', 'training', file, '--wait', String(JOB_WAIT_SECONDS), '--ssh-nodes', '1', '--no-wait', '--json');
+  if (started.code !== 0 || !started.json?.target) {
+    throw new Error(`sm-ssh job start failed (${started.code}): ${started.stderr.trim() || started.stdout.trim()}`);
+  }
+  return started.json;
 }
 
 function shellWord(word) {

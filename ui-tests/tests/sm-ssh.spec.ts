@@ -5,7 +5,8 @@
  * through jupyter-server-proxy, as in Studio.
  *
  * One JupyterLab and one bridge serve every test, in this file's order (workers: 1): the screenshots first, while
- * no tunnel is open; the Studio spaces last, since enabling remote access on `ssh-space-off-demo` changes it.
+ * no tunnel is open and the job launched with SSH (`ssh-job-demo`, started by lab.mjs) waits for a connection; the
+ * Studio spaces next, since enabling remote access on `ssh-space-off-demo` changes it; releasing the job last.
  */
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
@@ -21,6 +22,9 @@ const SPACE_ON = 'ssh-space-demo';
 const SPACE_OFF = 'ssh-space-off-demo';
 const spaceRow = (name: string) =>
   `li.jp-SmSsh-target[data-kind="space"][data-target^="${name}."]`;
+// the training job lab.mjs launches with SSH: 1 node, a wait of an hour, then a command of 30 s that exits 0
+const JOB = 'ssh-job-demo.training.sagemaker';
+const JOB_ROW = `li.jp-SmSsh-target[data-target="${JOB}"]`;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -32,6 +36,18 @@ async function openPanel(page: IJupyterLabPageFixture) {
     panel.locator(`li.jp-SmSsh-target[data-target="${TRAINING}"]`)
   ).toBeVisible({ timeout: 30_000 });
   return panel;
+}
+
+/**
+ * The job's row once the job waits for a connection: the sandbox runs the job, its wrapper registers the node and
+ * says it waits, and the bridge's listing reads that from the job's log.
+ */
+async function jobWaiting(panel: Locator): Promise<Locator> {
+  const row = panel.locator(JOB_ROW);
+  await expect(row).toHaveAttribute('data-job-phase', 'waiting', {
+    timeout: 120_000
+  });
+  return row;
 }
 
 /** The text of the terminal opened for `target` (xterm's buffer: it may render on a canvas). */
@@ -109,7 +125,9 @@ async function terminalReaches(
 test('the panel lists the sandbox targets grouped by kind, with status and owner', async ({
   page
 }) => {
+  test.setTimeout(180_000);
   const panel = await openPanel(page);
+  await jobWaiting(panel);
   const kinds = await panel
     .locator('section.jp-SmSsh-group')
     .evaluateAll(sections =>
@@ -155,16 +173,20 @@ test('the panel lists the sandbox targets grouped by kind, with status and owner
     'processing'
   );
   await panel.getByLabel('Filter targets').fill('');
-  await expect(panel.locator('li.jp-SmSsh-target')).toHaveCount(8);
+  // the demo fleet's eight of mine, and the job launched with SSH
+  await expect(panel.locator('li.jp-SmSsh-target')).toHaveCount(9);
 });
 
 test('the panel in the light and the dark theme', async ({ page }) => {
+  test.setTimeout(180_000);
   const panel = await openPanel(page);
+  await jobWaiting(panel);
   await page.sidebar.setWidth(360);
-  // the ages and the demo domain's id change from run to run
+  // the ages, the demo domain's id and the time left of the job's wait change from run to run
   const mask = [
     panel.locator('.jp-SmSsh-age'),
-    panel.locator('.jp-SmSsh-domain')
+    panel.locator('.jp-SmSsh-domain'),
+    panel.locator('.jp-SmSsh-jobTimeLeft')
   ];
   await expect(panel).toHaveScreenshot('sm-ssh-panel-light.png', {
     mask,
@@ -415,4 +437,79 @@ test('Enable remote access… on the space that has it off: the warning, the pro
     off.getByRole('button', { name: `Open terminal on ${name}` })
   ).toBeEnabled();
   await expect(off.locator('.jp-SmSsh-enableRemoteAccess')).toHaveCount(0);
+});
+
+test('a job launched with SSH waits for a connection; Release runs its command, then it shows finished', async ({
+  page
+}) => {
+  test.setTimeout(240_000);
+  const panel = await openPanel(page);
+  const row = await jobWaiting(panel);
+  await expect(row).toHaveAttribute('data-status', 'InProgress');
+  const phase = row.locator('.jp-SmSsh-jobPhase');
+  await expect(phase).toHaveText('waiting for connection');
+  // lab.mjs gave it an hour, and it started a few minutes ago
+  await expect(row.locator('.jp-SmSsh-jobTimeLeft')).toHaveText(
+    /^[1-6]?\d min left$/
+  );
+  const labels = await row
+    .locator('.jp-SmSsh-targetActions button')
+    .evaluateAll(buttons =>
+      buttons.map(button => button.getAttribute('aria-label'))
+    );
+  expect(labels).toEqual([
+    `Open terminal on ${JOB}`,
+    `Release ${JOB}`,
+    `Forward a port of ${JOB}`,
+    `Copy ssh command for ${JOB}`
+  ]);
+  const release = row.getByRole('button', { name: `Release ${JOB}` });
+  await expect(release).toBeEnabled();
+  await expect(release).toHaveText('Release');
+
+  // while it waits, its node is reachable: a terminal on it is a shell in the job's container (algo-1)
+  await terminalReaches(page, row, JOB, 'algo-1');
+
+  await page.sidebar.setWidth(360);
+  await row.scrollIntoViewIfNeeded();
+  await release.hover();
+  // the README's screenshot: a shell in the waiting job, and in the panel Release beside Terminal
+  await page.screenshot({
+    path: test.info().outputPath('jupyterlab-job-release.png')
+  });
+  await row.screenshot({ path: test.info().outputPath('job-waiting.png') });
+  for (const theme of ['dark', 'light'] as const) {
+    await (theme === 'dark'
+      ? page.theme.setDarkTheme()
+      : page.theme.setLightTheme());
+    await row.screenshot({
+      path: test.info().outputPath(`job-waiting-${theme}.png`)
+    });
+  }
+
+  await release.click();
+  await expect(
+    page.locator('.jp-toast-message', {
+      hasText: `Released ${JOB} (node 1 released): its command starts now`
+    })
+  ).toBeVisible({ timeout: 60_000 });
+  // the listing catches up with the job's log: its own command runs (30 s), then the job ends
+  await expect(row).toHaveAttribute('data-job-phase', 'running', {
+    timeout: 60_000
+  });
+  await expect(phase).toHaveText('running');
+  await expect(row.locator('.jp-SmSsh-releaseJob')).toHaveCount(0);
+  await row.screenshot({ path: test.info().outputPath('job-running.png') });
+  await expect(row).toHaveAttribute('data-job-phase', 'finished', {
+    timeout: 120_000
+  });
+  await expect(row).toHaveAttribute('data-status', 'Completed');
+  await expect(phase).toHaveText('finished');
+  await expect(
+    row.getByRole('button', { name: `Open terminal on ${JOB}` })
+  ).toBeDisabled();
+  await expect(
+    row.getByRole('button', { name: `Open terminal on ${JOB}` })
+  ).toHaveAttribute('title', `${JOB} has finished: its SSH nodes are gone`);
+  await row.screenshot({ path: test.info().outputPath('job-finished.png') });
 });
