@@ -362,7 +362,8 @@ try {
   const out = galata ? process.stderr : process.stdout;
   out.write(`\n  ${bold('JupyterLab with the SageMaker SSH panel is ready. Open:')}\n\n      ${bold(url)}\n\n`);
   if (!galata) {
-    out.write('  In the left sidebar: the demo targets, the setup check (one item MISSING), terminals that `sm-ssh connect`.\n');
+    out.write('  In the left sidebar: the demo targets, the setup check (one item MISSING), terminals that `sm-ssh connect`,\n');
+    out.write(`  and ${JOB_NAME}, a job launched with SSH that waits for a connection: Release ends its wait.\n`);
     out.write('  Ctrl-C stops JupyterLab and the sandbox.\n\n');
   }
 
