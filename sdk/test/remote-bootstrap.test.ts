@@ -60,7 +60,7 @@ const JOB_ARN = `arn:aws:sagemaker:us-east-1:123456789012:training-job/${JOB}`;
 const ROLE = 'service-role/AmazonSageMaker-ExecutionRole-test';
 const JOB_ENV = {
   JOB_MARKER: 'a value with  spaces',
-  JOB_QUOTED: `it's "quoted" \\ #not a comment`
+  JOB_QUOTED: 'it\'s "quoted" \\ #not a comment'
 };
 const REGISTERED =
   /Successfully registered the instance with AWS SSM using Managed instance-id: (mi-[0-9a-f]{17})/;
@@ -752,7 +752,7 @@ describe('sm-ssh-init.sh failures and portability', () => {
       [
         '#!/bin/sh',
         'prev=; for a; do [ "$prev" = -f ] && f=$a; prev=$a; done',
-        `if grep -q '^SetEnv' "$f"; then echo "$f line 20: Bad configuration option: SetEnv" >&2; exit 255; fi`,
+        'if grep -q \'^SetEnv\' "$f"; then echo "$f line 20: Bad configuration option: SetEnv" >&2; exit 255; fi',
         'exec /usr/sbin/sshd "$@"',
         ''
       ].join('\n'),
