@@ -5,7 +5,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AwsClients } from '../aws/clients.js';
-import { describeAwsError, errorName } from '../aws/errors.js';
+import { describeAwsError } from '../aws/errors.js';
+import { waitForInvocation } from '../aws/invocation.js';
 import { ssmSdk } from '../aws/sdk.js';
 import { resolveTarget, type IResolveOptions } from '../resolve/resolve.js';
 import { JOB_RELEASE_COMMAND } from './bundle.js';
@@ -25,25 +26,11 @@ export interface IReleaseOptions extends Pick<
   sleep?: (ms: number) => Promise<void>;
 }
 
-const DONE = new Set([
-  'Success',
-  'Failed',
-  'Cancelled',
-  'TimedOut',
-  'DeliveryTimedOut',
-  'ExecutionTimedOut',
-  'Undeliverable',
-  'Terminated',
-  'InvalidPlatform',
-  'AccessDenied'
-]);
 const WORDS: readonly ReleaseResult[] = [
   'released',
   'already-released',
   'not-waiting'
 ];
-const FIRST_POLL_MS = 400;
-const MAX_POLL_MS = 2_000;
 
 /** A node's answer: its last word when that is one of the wrapper's, else `failed` with what it said. */
 export function releaseResultOf(
@@ -75,44 +62,26 @@ async function answerOf(
   deadline: number,
   sleep: (ms: number) => Promise<void>
 ): Promise<{ result: ReleaseResult; detail?: string }> {
-  const { GetCommandInvocationCommand } = ssmSdk();
-  let status = '';
-  for (let wait = FIRST_POLL_MS; ; wait = Math.min(MAX_POLL_MS, wait * 2)) {
-    await sleep(wait);
-    try {
-      const invocation = await clients.ssm().send(
-        new GetCommandInvocationCommand({
-          CommandId: commandId,
-          InstanceId: instanceId
-        })
-      );
-      status = invocation.StatusDetails ?? invocation.Status ?? '';
-      if (DONE.has(status)) {
-        return releaseResultOf(
-          invocation.Status === 'Success' ? 'Success' : status,
-          invocation.StandardOutputContent ?? '',
-          invocation.StandardErrorContent ?? ''
-        );
-      }
-    } catch (error) {
-      // right after SendCommand the invocation may not exist yet
-      if (errorName(error) !== 'InvocationDoesNotExist') {
-        return {
-          result: 'failed',
-          detail: describeAwsError(
-            error,
-            `reading the release on ${instanceId}`
-          ).message
-        };
-      }
-    }
-    if (Date.now() + wait > deadline) {
-      return {
-        result: 'failed',
-        detail: `no answer in time (command ${commandId} is ${status || 'not visible yet'} on ${instanceId})`
-      };
-    }
+  const outcome = await waitForInvocation(clients, commandId, instanceId, {
+    doing: `reading the release on ${instanceId}`,
+    sleep,
+    expired: wait => Date.now() + wait > deadline
+  });
+  if (outcome.kind === 'refused') {
+    return { result: 'failed', detail: outcome.error.message };
   }
+  if (outcome.kind === 'expired') {
+    return {
+      result: 'failed',
+      detail: `no answer in time (command ${commandId} is ${outcome.status || 'not visible yet'} on ${instanceId})`
+    };
+  }
+  const { invocation, status } = outcome;
+  return releaseResultOf(
+    invocation.Status === 'Success' ? 'Success' : status,
+    invocation.StandardOutputContent ?? '',
+    invocation.StandardErrorContent ?? ''
+  );
 }
 
 /**

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AwsClients } from '../aws/clients.js';
-import { describeAwsError, errorName } from '../aws/errors.js';
+import { describeAwsError } from '../aws/errors.js';
+import { waitForInvocation } from '../aws/invocation.js';
 import { ssmSdk } from '../aws/sdk.js';
 import { OperationError, UsageError } from '../errors.js';
 import { parseHostKey, type IHostPublicKey } from './known-hosts.js';
@@ -93,30 +94,13 @@ export function hostKeysFromOutput(stdout: string): IHostPublicKey[] {
     .filter((key): key is IHostPublicKey => key !== undefined);
 }
 
-const DONE = new Set([
-  'Success',
-  'Failed',
-  'Cancelled',
-  'TimedOut',
-  'DeliveryTimedOut',
-  'ExecutionTimedOut',
-  'Undeliverable',
-  'Terminated',
-  'InvalidPlatform',
-  'AccessDenied'
-]);
-
-/** First poll after this long (a command takes about that long on AWS), then doubling up to 2 s. */
-const FIRST_POLL_MS = 400;
-const MAX_POLL_MS = 2_000;
-
 /** Delivers the key and returns the instance's host keys; throws OperationError when the instance refuses. */
 export async function deliverKey(
   clients: AwsClients,
   options: IDeliveryOptions
 ): Promise<IDeliveryResult> {
   const ssm = clients.ssm();
-  const { SendCommandCommand, GetCommandInvocationCommand } = ssmSdk();
+  const { SendCommandCommand } = ssmSdk();
   const sleep = options.sleep ?? delay;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const doing = `delivering your SSH key to ${options.instanceId}`;
@@ -139,45 +123,32 @@ export async function deliverKey(
     throw describeAwsError(error, doing);
   }
   const started = Date.now();
-  for (let polls = 1, wait = FIRST_POLL_MS; ; polls++) {
-    await sleep(wait);
-    wait = Math.min(MAX_POLL_MS, wait * 2);
-    let invocation;
-    try {
-      invocation = await ssm.send(
-        new GetCommandInvocationCommand({
-          CommandId: commandId,
-          InstanceId: options.instanceId
-        })
-      );
-    } catch (error) {
-      // right after SendCommand the invocation may not exist yet
-      if (errorName(error) !== 'InvocationDoesNotExist') {
-        throw describeAwsError(error, doing);
-      }
-    }
-    const status = invocation?.StatusDetails ?? invocation?.Status ?? '';
-    if (invocation && DONE.has(status)) {
-      if (invocation.Status !== 'Success') {
-        const why = (invocation.StandardErrorContent ?? '')
-          .trim()
-          .split('\n')[0];
-        throw new OperationError(
-          `${doing} failed: the command ended ${status}${why ? `: ${why}` : ''}`,
-          'the container must run sshd with AuthorizedKeysFile /etc/ssh/authorized_keys (sm-ssh remote init sets it up)'
-        );
-      }
-      return {
-        commandId,
-        hostKeys: hostKeysFromOutput(invocation.StandardOutputContent ?? ''),
-        polls
-      };
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new OperationError(
-        `${doing} timed out after ${Math.round(timeoutMs / 1000)} s (command ${commandId} is ${status || 'not visible yet'})`,
-        'the instance is registered but its agent does not run commands; check the job log'
-      );
-    }
+  const outcome = await waitForInvocation(
+    clients,
+    commandId,
+    options.instanceId,
+    { doing, sleep, expired: () => Date.now() - started > timeoutMs }
+  );
+  if (outcome.kind === 'refused') {
+    throw outcome.error;
   }
+  if (outcome.kind === 'expired') {
+    throw new OperationError(
+      `${doing} timed out after ${Math.round(timeoutMs / 1000)} s (command ${commandId} is ${outcome.status || 'not visible yet'})`,
+      'the instance is registered but its agent does not run commands; check the job log'
+    );
+  }
+  const { invocation, status, polls } = outcome;
+  if (invocation.Status !== 'Success') {
+    const why = (invocation.StandardErrorContent ?? '').trim().split('\n')[0];
+    throw new OperationError(
+      `${doing} failed: the command ended ${status}${why ? `: ${why}` : ''}`,
+      'the container must run sshd with AuthorizedKeysFile /etc/ssh/authorized_keys (sm-ssh remote init sets it up)'
+    );
+  }
+  return {
+    commandId,
+    hostKeys: hostKeysFromOutput(invocation.StandardOutputContent ?? ''),
+    polls
+  };
 }
