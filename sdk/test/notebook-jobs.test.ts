@@ -16,184 +16,29 @@
  * tests run at the same time. A missing .venv, tslab or SDK build is a failure with the fix, never a skip.
  */
 import { DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { REPO_ROOT, sandboxEnv } from './harness/cloud.js';
+import { join } from 'node:path';
+import { REPO_ROOT } from './harness/cloud.js';
 import { startDemoCloud, type IDemoCloud } from './harness/demo-cloud.js';
+import {
+  expectCleanRun,
+  notebookScratch,
+  requireNotebookTools,
+  type IExecuted,
+  type INotebookScratch
+} from './harness/notebooks.js';
 
 const TS_NOTEBOOK = `${REPO_ROOT}examples/run-a-job-with-ssh.ipynb`;
 const PY_NOTEBOOK = `${REPO_ROOT}examples/run-a-job-with-ssh-python.ipynb`;
-const JUPYTER = `${REPO_ROOT}.venv/bin/jupyter`;
-const PYTHON = `${REPO_ROOT}.venv/bin/python`;
-const TSLAB = `${REPO_ROOT}node_modules/.bin/tslab`;
-const SDK_ENTRY = `${REPO_ROOT}sdk/dist/index.js`;
 const BUNDLER = `${REPO_ROOT}scripts/build-cli-bundle.mjs`;
 const ROLE_ARN =
   'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-demo';
 /** nbclient's limit per cell (its own failure shuts the kernel down), and ours for each run. */
-const CELL_TIMEOUT_S = 180;
-const RUN_DEADLINE_MS = 360_000;
-
-interface IOutput {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  ename?: string;
-  evalue?: string;
-  traceback?: string[];
-}
-
-interface ICell {
-  cell_type: string;
-  source: string | string[];
-  execution_count?: number | null;
-  outputs?: IOutput[];
-}
-
-interface INotebook {
-  metadata: { kernelspec?: { name?: string } };
-  cells: ICell[];
-}
-
-interface IRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-interface IExecuted {
-  committed: INotebook;
-  executed: INotebook;
-  run: IRun;
-  /** What the code cells whose source matches `source` printed to stdout (all cells by default), in order. */
-  printed(source?: RegExp): string;
-}
+const LIMITS = { cellTimeoutS: 180, deadlineMs: 360_000 };
 
 let cloud: IDemoCloud;
-let scratch: string;
-let env: Record<string, string>;
+let scratch: INotebookScratch;
 let typescript: IExecuted;
 let python: IExecuted;
-
-const text = (value: string | string[] | undefined) =>
-  Array.isArray(value) ? value.join('') : (value ?? '');
-const codeCells = (notebook: INotebook) =>
-  notebook.cells.filter(cell => cell.cell_type === 'code');
-
-function requireFile(path: string, fix: string): void {
-  if (!existsSync(path)) {
-    throw new Error(`${path} is missing: ${fix}`);
-  }
-}
-
-/** Runs a process with the test's environment, in its own process group so that a run past the deadline can be killed whole. */
-function spawnCollect(
-  command: string,
-  args: string[],
-  deadlineMs: number
-): Promise<IRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env,
-      cwd: scratch,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', chunk => (stdout += String(chunk)));
-    child.stderr.on('data', chunk => (stderr += String(chunk)));
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${deadlineMs} ms)`;
-      if (child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGKILL');
-      }
-    }, deadlineMs);
-    child.once('error', error => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', code => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-async function mustRun(
-  what: string,
-  command: string,
-  args: string[],
-  deadlineMs: number
-): Promise<IRun> {
-  const run = await spawnCollect(command, args, deadlineMs);
-  if (run.code !== 0) {
-    throw new Error(
-      `${what} failed (${run.code}) after ${run.ms} ms:\n${run.stdout}${run.stderr}`
-    );
-  }
-  return run;
-}
-
-async function execute(path: string, kernel: string): Promise<IExecuted> {
-  const output = join(scratch, `${kernel}-executed.ipynb`);
-  const run = await mustRun(
-    `jupyter execute ${path}`,
-    JUPYTER,
-    [
-      'execute',
-      `--kernel_name=${kernel}`,
-      `--timeout=${CELL_TIMEOUT_S}`,
-      `--output=${output}`,
-      path
-    ],
-    RUN_DEADLINE_MS
-  );
-  const executed = JSON.parse(readFileSync(output, 'utf8')) as INotebook;
-  return {
-    committed: JSON.parse(readFileSync(path, 'utf8')) as INotebook,
-    executed,
-    run,
-    printed: (source = /(?:)/) =>
-      codeCells(executed)
-        .filter(cell => source.test(text(cell.source)))
-        .flatMap(cell => cell.outputs ?? [])
-        .filter(out => out.output_type === 'stream' && out.name === 'stdout')
-        .map(out => text(out.text))
-        .join('')
-  };
-}
-
-/** Every cell ran once, in order, without an error; the committed notebook has no outputs. */
-function expectCleanRun(notebook: IExecuted, kernel: string): void {
-  expect(notebook.committed.metadata.kernelspec?.name).toBe(kernel);
-  expect(
-    codeCells(notebook.committed).flatMap(cell => cell.outputs ?? [])
-  ).toEqual([]);
-  const cells = codeCells(notebook.executed);
-  expect(cells.length).toBe(codeCells(notebook.committed).length);
-  cells.forEach((cell, index) =>
-    expect({ index, count: cell.execution_count }).toEqual({
-      index,
-      count: index + 1
-    })
-  );
-  const failures = cells
-    .flatMap(cell => cell.outputs ?? [])
-    .filter(
-      out =>
-        out.output_type === 'error' ||
-        // tslab reports a failing cell, and a type error, on stderr rather than as an error output
-        (kernel === 'tslab' &&
-          out.output_type === 'stream' &&
-          out.name === 'stderr')
-    );
-  expect(failures).toEqual([]);
-}
 
 /** The job the notebook started, from its first printed `job <name>:` line. */
 function jobNameOf(notebook: IExecuted): string {
@@ -213,83 +58,39 @@ async function describeJob(name: string) {
 }
 
 beforeAll(async () => {
-  requireFile(
-    JUPYTER,
-    'create the venv with `bash scripts/bootstrap.sh` (requirements-dev.txt: JupyterLab brings jupyter_server, nbconvert and nbclient; ipykernel, boto3)'
+  requireNotebookTools(
+    'JupyterLab brings jupyter_server, nbconvert and nbclient; ipykernel, boto3'
   );
-  requireFile(
-    TSLAB,
-    'install the npm workspaces with `npm ci` at the repository root (tslab is a root devDependency)'
-  );
-  requireFile(SDK_ENTRY, 'build the SDK first: `npm run build -w sdk`');
   cloud = await startDemoCloud({ pacing: false });
-  scratch = mkdtempSync(join(tmpdir(), 'sm-ssh-notebook-jobs-'));
-  const prefix = join(scratch, 'jupyter-prefix');
-  const bundle = join(scratch, 'sm_ssh', 'sm-ssh.mjs');
-  env = {
-    // the tslab kernelspec starts tslab through `#!/usr/bin/env node`, and the Python client finds Node on PATH:
-    // the node that runs the tests
-    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-    ...sandboxEnv(cloud.sandbox),
+  scratch = notebookScratch('sm-ssh-notebook-jobs', cloud.sandbox, dir => ({
     // No AWS_MAX_ATTEMPTS=1 here (the SDK's retries, as users have them): the sandbox's HTTP server closes idle
     // keep-alive sockets after Node's default 5 s, and tslab compiles each cell synchronously, so a socket that idled
     // across that while the event loop was blocked is reused after its FIN and the first call of the next cell meets
     // a socket hang up (ECONNRESET), which the SDK retries.
     // as scripts/test.sh runs everything: the AWS SDK's notice about Node 20 would be a stderr output of tslab
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    HOME: scratch,
-    SM_SSH_CONFIG_DIR: join(scratch, 'config'),
-    SM_SSH_CLI: bundle,
-    JUPYTER_PATH: join(prefix, 'share', 'jupyter'),
-    JUPYTER_CONFIG_DIR: join(scratch, 'jupyter-config'),
-    JUPYTER_DATA_DIR: join(scratch, 'jupyter-data'),
-    JUPYTER_RUNTIME_DIR: join(scratch, 'jupyter-runtime'),
-    JUPYTER_PLATFORM_DIRS: '1',
+    SM_SSH_CLI: join(dir, 'sm_ssh', 'sm-ssh.mjs'),
     PYTHONDONTWRITEBYTECODE: '1'
-  };
+  }));
   await Promise.all([
-    mustRun(
-      'tslab install',
-      TSLAB,
-      [
-        'install',
-        `--python=${PYTHON}`,
-        `--binary=${TSLAB}`,
-        `--prefix=${prefix}`
-      ],
-      30_000
-    ),
-    mustRun(
-      'ipykernel install',
-      PYTHON,
-      [
-        '-m',
-        'ipykernel',
-        'install',
-        `--prefix=${prefix}`,
-        '--name=python3',
-        '--display-name=Python 3 (ipykernel)'
-      ],
-      30_000
-    ),
-    mustRun(
+    scratch.installTslab(),
+    scratch.installIpykernel(),
+    scratch.mustRun(
       'the CLI bundle',
       process.execPath,
-      [BUNDLER, '--outfile', bundle],
+      [BUNDLER, '--outfile', scratch.env.SM_SSH_CLI],
       60_000
     )
   ]);
   [typescript, python] = await Promise.all([
-    execute(TS_NOTEBOOK, 'tslab'),
-    execute(PY_NOTEBOOK, 'python3')
+    scratch.execute(TS_NOTEBOOK, 'tslab', LIMITS),
+    scratch.execute(PY_NOTEBOOK, 'python3', LIMITS)
   ]);
-}, RUN_DEADLINE_MS + 90_000);
+}, LIMITS.deadlineMs + 90_000);
 
 afterAll(async () => {
   await cloud?.close();
-  if (scratch) {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  scratch?.remove();
 });
 
 describe('a job with SSH from a Python notebook (SmSsh, boto3)', () => {
