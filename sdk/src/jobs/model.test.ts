@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { UsageError } from '../errors.js';
+import { refusal } from '../../test/harness/refusals.js';
 import { INFERENCE_SHIM, withSshModel } from './model.js';
 import { clonePlain } from './wrap.js';
 
@@ -186,19 +186,6 @@ describe('withSshModel', () => {
       Mode: 'Serial'
     });
   });
-
-  function refusal(run: () => unknown): UsageError {
-    try {
-      run();
-    } catch (error) {
-      expect(error).toBeInstanceOf(UsageError);
-      const usage = error as UsageError;
-      expect(usage.message).not.toContain('\n');
-      expect(usage.hint).toBeTruthy();
-      return usage;
-    }
-    throw new Error('not refused');
-  }
 
   it('refuses a container without SAGEMAKER_PROGRAM, saying what to add to its image', () => {
     const error = refusal(() =>

@@ -11,7 +11,7 @@ import type {
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { refusal } from '../../test/harness/refusals.js';
 import { jobBundle, parseS3Uri } from './bundle.js';
 import { JOB_ENV, type IJobSshOptions } from './types.js';
 import { clonePlain, jobKindOf, withSsh } from './wrap.js';
@@ -716,20 +716,6 @@ describe('withSsh: the command and the options', () => {
 });
 
 describe('withSsh: refusals (one line and a hint, exit code 2)', () => {
-  function refusal(run: () => unknown): UsageError {
-    try {
-      run();
-    } catch (error) {
-      expect(error).toBeInstanceOf(UsageError);
-      const usage = error as UsageError;
-      expect(usage.exitCode).toBe(2);
-      expect(usage.message).not.toContain('\n');
-      expect(usage.hint).toBeTruthy();
-      expect(usage.hint).not.toContain('\n');
-      return usage;
-    }
-    throw new Error('not refused');
-  }
   const training = (change: Partial<CreateTrainingJobRequest>) =>
     ({ ...clonePlain(TRAINING), ...change }) as CreateTrainingJobRequest;
   const processing = (change: Partial<CreateProcessingJobRequest>) =>
