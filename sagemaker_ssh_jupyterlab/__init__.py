@@ -14,34 +14,11 @@ except ImportError:
     warnings.warn("Importing 'sagemaker_ssh_jupyterlab' outside a proper installation.")
     __version__ = "dev"
 
-from .client import (
-    BundleUpload,
-    CommandError,
-    CommandResult,
-    JobSshState,
-    NodeRelease,
-    ReleaseReport,
-    SmSsh,
-    SmSshError,
-    StartedJob,
-    Target,
-    WrappedJob,
-)
+from . import client
+from .client import *  # noqa: F403 -- the client's public names, listed once, in client.__all__
 
-__all__ = [
-    "BundleUpload",
-    "CommandError",
-    "CommandResult",
-    "JobSshState",
-    "NodeRelease",
-    "ReleaseReport",
-    "SmSsh",
-    "SmSshError",
-    "StartedJob",
-    "Target",
-    "WrappedJob",
-    "__version__",
-]
+__all__ = ["__version__"]
+__all__ += client.__all__
 
 
 def _jupyter_labextension_paths():
