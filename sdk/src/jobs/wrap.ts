@@ -226,15 +226,21 @@ function basics(
   return { jobName, ssmRole, waitSeconds, askedNodes };
 }
 
-/** The wrap's Environment entries merged into the request's, and the bundle. */
-function finish<TRequest>(
+/** The container's new command: sh runs the wrapper from the bundle, with the job's own command as its arguments. */
+interface IContainerEntry {
+  ContainerEntrypoint: string[];
+  ContainerArguments: string[];
+}
+
+/** The wrap's Environment entries merged into a copy of the request, to which `wrap` adds the bundle's input and `entry`. */
+function finish<TRequest extends { Environment?: Record<string, string> }>(
   kind: SshJobKind,
   checked: IBasics,
-  environment: Record<string, string> | undefined,
+  request: TRequest,
   options: IJobSshOptions,
   nodes: number,
   command: string[],
-  wrap: (bundleUri: string, environment: Record<string, string>) => TRequest
+  wrap: (wrapped: TRequest, bundleUri: string, entry: IContainerEntry) => void
 ): IWrappedJob<TRequest> {
   const sshNodes = Math.min(checked.askedNodes, nodes);
   const limits = JOB_LIMITS[kind];
@@ -246,7 +252,7 @@ function finish<TRequest>(
     [JOB_ENV.sshNodes]: String(sshNodes),
     [JOB_ENV.bundlePath]: bundlePath
   };
-  const original = environment ?? {};
+  const original = request.Environment ?? {};
   for (const [key, value] of Object.entries(ours)) {
     if (key in original && original[key] !== value) {
       throw new UsageError(
@@ -270,11 +276,17 @@ function finish<TRequest>(
     );
   }
   const bundle = jobBundle(options.bundleUri, checked.jobName);
+  const wrapped = clonePlain(request);
+  wrap(wrapped, bundle.uri, {
+    ContainerEntrypoint: ['/bin/sh', `${bundlePath}/${JOB_SCRIPT}`],
+    ContainerArguments: [...command]
+  });
+  wrapped.Environment = merged;
   return {
     kind,
     jobName: checked.jobName,
     target: formatTarget({ form: 'name', kind, name: checked.jobName }),
-    request: wrap(bundle.uri, merged),
+    request: wrapped,
     bundleUri: bundle.uri,
     bundlePath,
     uploads: bundle.uploads,
@@ -399,15 +411,14 @@ function wrapTraining(
   const nodes = groups?.length
     ? groups.reduce((sum, group) => sum + (group.InstanceCount ?? 0), 0)
     : (request.ResourceConfig?.InstanceCount ?? 1);
-  const bundlePath = BUNDLE_PATH.training;
   return finish(
     'training',
     checked,
-    request.Environment,
+    request,
     options,
     Math.max(nodes, 1),
     command,
-    (bundleUri, environment) => {
+    (wrapped, bundleUri, entry) => {
       const channel: Channel = {
         ChannelName: BUNDLE_CHANNEL,
         DataSource: {
@@ -419,15 +430,11 @@ function wrapTraining(
         },
         InputMode: 'File'
       };
-      const wrapped = clonePlain(request);
       wrapped.AlgorithmSpecification = {
         ...wrapped.AlgorithmSpecification!,
-        ContainerEntrypoint: ['/bin/sh', `${bundlePath}/${JOB_SCRIPT}`],
-        ContainerArguments: [...command]
+        ...entry
       };
       wrapped.InputDataConfig = [...(wrapped.InputDataConfig ?? []), channel];
-      wrapped.Environment = environment;
-      return wrapped;
     }
   );
 }
@@ -493,11 +500,11 @@ function wrapProcessing(
   return finish(
     'processing',
     checked,
-    request.Environment,
+    request,
     options,
     Math.max(nodes, 1),
     command,
-    (bundleUri, environment) => {
+    (wrapped, bundleUri, entry) => {
       const input: ProcessingInput = {
         InputName: BUNDLE_CHANNEL,
         S3Input: {
@@ -508,15 +515,8 @@ function wrapProcessing(
           S3DataDistributionType: 'FullyReplicated'
         }
       };
-      const wrapped = clonePlain(request);
-      wrapped.AppSpecification = {
-        ...wrapped.AppSpecification!,
-        ContainerEntrypoint: ['/bin/sh', `${bundlePath}/${JOB_SCRIPT}`],
-        ContainerArguments: [...command]
-      };
+      wrapped.AppSpecification = { ...wrapped.AppSpecification!, ...entry };
       wrapped.ProcessingInputs = [...(wrapped.ProcessingInputs ?? []), input];
-      wrapped.Environment = environment;
-      return wrapped;
     }
   );
 }
