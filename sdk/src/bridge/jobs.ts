@@ -7,8 +7,8 @@
 import type { AwsClients } from '../aws/clients.js';
 import { sagemakerSdk } from '../aws/sdk.js';
 import type { IReleaseReport } from '../jobs/types.js';
-import { formatTarget, parseTarget } from '../names/index.js';
 import { badRequest, toHttpError } from './errors.js';
+import { integerIn, requestFields, requestTarget } from './requests.js';
 import type {
   IBridgeReleaseReport,
   IBridgeTarget,
@@ -40,28 +40,15 @@ const MAX_NODE = 10_000;
 
 /** Checks a POST /api/jobs/release body: a training or processing job's target (canonical), optional node and anyOwner. */
 export function parseReleaseRequest(body: unknown): IJobRelease {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest(
-      'the release request is not a JSON object',
-      'send {"target": "my-job.training.sagemaker"} (and "node": N for one node)'
-    );
-  }
-  const request = body as Partial<Record<keyof IReleaseJobRequest, unknown>>;
-  if (typeof request.target !== 'string' || request.target === '') {
-    throw badRequest(
-      'target is missing',
-      'pass the target of a job launched with SSH, such as my-job.training.sagemaker (GET /api/targets lists them)'
-    );
-  }
-  let target: string;
-  let kind: string;
-  try {
-    const parsed = parseTarget(request.target);
-    kind = parsed.form === 'instance' ? 'instance' : parsed.kind;
-    target = formatTarget(parsed);
-  } catch (error) {
-    throw toHttpError(error);
-  }
+  const request = requestFields<IReleaseJobRequest>(
+    body,
+    'the release request',
+    'send {"target": "my-job.training.sagemaker"} (and "node": N for one node)'
+  );
+  const { target, kind } = requestTarget(
+    request.target,
+    'pass the target of a job launched with SSH, such as my-job.training.sagemaker (GET /api/targets lists them)'
+  );
   if (kind !== 'training' && kind !== 'processing') {
     throw badRequest(
       `${target} is not a training or processing job: only jobs launched with SSH wait to be released`,
@@ -79,18 +66,16 @@ export function parseReleaseRequest(body: unknown): IJobRelease {
   if (node === undefined) {
     return release;
   }
-  if (
-    typeof node !== 'number' ||
-    !Number.isInteger(node) ||
-    node < 1 ||
-    node > MAX_NODE
-  ) {
-    throw badRequest(
-      `node ${JSON.stringify(node)?.slice(0, 40)} is not a whole number from 1 to ${MAX_NODE}`,
+  return {
+    ...release,
+    node: integerIn(
+      node,
+      'node',
+      1,
+      MAX_NODE,
       'nodes are numbered from 1; leave node out to release every SSH node'
-    );
-  }
-  return { ...release, node };
+    )
+  };
 }
 
 /** When the targets are listed again after a release: at once, and once more when the job's log has caught up. */

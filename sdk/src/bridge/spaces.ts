@@ -8,9 +8,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { AwsClients } from '../aws/clients.js';
-import { formatTarget, parseTarget } from '../names/index.js';
 import type { ISpaceInfo } from '../spaces/types.js';
 import { badRequest, conflict, toHttpError } from './errors.js';
+import { requestFields, requestTarget } from './requests.js';
 import type { IEnableRemoteAccessRequest, ISpaceOperation } from './types.js';
 
 /** The SDK's enableRemoteAccess (sdk/src/spaces/enable.ts), or a stand-in with its shape. */
@@ -24,30 +24,15 @@ const FIRST_STEP = 'enabling remote access';
 
 /** Checks a POST /api/spaces/remote-access body: a space target (canonical) and confirmRestart true. */
 export function parseEnableRequest(body: unknown): { target: string } {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest(
-      'the request is not a JSON object',
-      'send {"target": "<space>.<domain-id>.space.sagemaker", "confirmRestart": true}'
-    );
-  }
-  const request = body as Partial<
-    Record<keyof IEnableRemoteAccessRequest, unknown>
-  >;
-  if (typeof request.target !== 'string' || request.target === '') {
-    throw badRequest(
-      'target is missing',
-      'pass a space target such as my-space.d-abc123.space.sagemaker (GET /api/targets lists them)'
-    );
-  }
-  let target: string;
-  let kind: string;
-  try {
-    const parsed = parseTarget(request.target);
-    kind = parsed.form === 'instance' ? 'instance' : parsed.kind;
-    target = formatTarget(parsed);
-  } catch (error) {
-    throw toHttpError(error);
-  }
+  const request = requestFields<IEnableRemoteAccessRequest>(
+    body,
+    'the request',
+    'send {"target": "<space>.<domain-id>.space.sagemaker", "confirmRestart": true}'
+  );
+  const { target, kind } = requestTarget(
+    request.target,
+    'pass a space target such as my-space.d-abc123.space.sagemaker (GET /api/targets lists them)'
+  );
   if (kind !== 'space') {
     throw badRequest(
       `${target} is not a Studio space: remote access is a setting of spaces`,

@@ -16,10 +16,10 @@ import {
   type Socket
 } from 'node:net';
 import type { AwsClients } from '../aws/clients.js';
-import { formatTarget, parseTarget } from '../names/index.js';
 import { openSsh, type ISshConnection } from '../ssh/connect.js';
 import type { IStatePaths } from '../ssh/paths.js';
 import { badRequest, conflict, HttpError, toHttpError } from './errors.js';
+import { integerIn, requestFields, requestTarget } from './requests.js';
 import type { IBridgeTunnel, IStartTunnelRequest } from './types.js';
 
 const LOCAL_HOST = '127.0.0.1';
@@ -38,48 +38,17 @@ export interface ITunnelRequest {
   timeoutSeconds: number;
 }
 
-function integerIn(
-  value: unknown,
-  field: string,
-  low: number,
-  high: number,
-  hint: string
-): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isInteger(value) ||
-    value < low ||
-    value > high
-  ) {
-    throw badRequest(
-      `${field} ${JSON.stringify(value)?.slice(0, 40)} is not a whole number from ${low} to ${high}`,
-      hint
-    );
-  }
-  return value;
-}
-
 /** Checks a POST /api/tunnels body (400 with a hint for each bad field). */
 export function parseTunnelRequest(body: unknown): ITunnelRequest {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest(
-      'the tunnel request is not a JSON object',
-      'send {"target": "my-job.training.sagemaker", "remotePort": 8888}'
-    );
-  }
-  const request = body as Partial<Record<keyof IStartTunnelRequest, unknown>>;
-  if (typeof request.target !== 'string' || request.target === '') {
-    throw badRequest(
-      'target is missing',
-      'pass a target name such as my-job.training.sagemaker (GET /api/targets lists them)'
-    );
-  }
-  let target: string;
-  try {
-    target = formatTarget(parseTarget(request.target));
-  } catch (error) {
-    throw toHttpError(error);
-  }
+  const request = requestFields<IStartTunnelRequest>(
+    body,
+    'the tunnel request',
+    'send {"target": "my-job.training.sagemaker", "remotePort": 8888}'
+  );
+  const { target } = requestTarget(
+    request.target,
+    'pass a target name such as my-job.training.sagemaker (GET /api/targets lists them)'
+  );
   const remoteHost = request.remoteHost ?? 'localhost';
   if (
     typeof remoteHost !== 'string' ||
