@@ -52,6 +52,7 @@ import {
   startLocalCloud,
   type ILocalCloud
 } from './harness/cloud.js';
+import { eventually } from './harness/eventually.js';
 
 const SCRIPT = `${REPO_ROOT}sdk/remote/sm-ssh-init.sh`;
 const AGENT = `${REPO_ROOT}sdk/dist/sandbox/agent/ssm-agent-main.js`;
@@ -134,25 +135,6 @@ async function callerUserId(): Promise<string> {
   const { UserId } = await sts.send(new GetCallerIdentityCommand({}));
   sts.destroy();
   return UserId ?? '';
-}
-
-/** Waits until `check` returns something other than undefined. */
-async function eventually<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
 }
 
 async function runCommand(instanceId: string, commands: string[]) {
