@@ -130,6 +130,21 @@ export function addCommands(context: ICommandContext): void {
       autoClose: false
     });
   };
+  /** Ends an in-progress notice as an error: `message` says what could not be done and why. */
+  const failNotice = (
+    notice: string,
+    what: string,
+    message: string,
+    reason: unknown
+  ): void => {
+    console.error(`sm-ssh: ${what} failed`, reason);
+    Notification.update({
+      id: notice,
+      message,
+      type: 'error',
+      autoClose: false
+    });
+  };
 
   commands.addCommand(CommandIDs.openPanel, {
     label: trans.__('SageMaker SSH: Open panel'),
@@ -317,17 +332,16 @@ export function addCommands(context: ICommandContext): void {
         });
         return { ...tunnel, url };
       } catch (reason) {
-        console.error('sm-ssh: forward failed', reason);
-        Notification.update({
-          id: notice,
-          message: trans.__(
+        failNotice(
+          notice,
+          'forward',
+          trans.__(
             'Could not forward a port of %1: %2',
             target,
             describeError(reason)
           ),
-          type: 'error',
-          autoClose: false
-        });
+          reason
+        );
         return null;
       }
     }
@@ -403,19 +417,17 @@ export function addCommands(context: ICommandContext): void {
         'in-progress',
         { autoClose: false }
       );
-      const failed = (reason: unknown) => {
-        console.error('sm-ssh: enabling remote access failed', reason);
-        Notification.update({
-          id: notice,
-          message: trans.__(
+      const failed = (reason: unknown) =>
+        failNotice(
+          notice,
+          'enabling remote access',
+          trans.__(
             'Could not enable remote access on %1: %2',
             target,
             describeError(reason)
           ),
-          type: 'error',
-          autoClose: false
-        });
-      };
+          reason
+        );
       let started: ISpaceOperation;
       try {
         started = await client.enableRemoteAccess(target);
@@ -529,17 +541,12 @@ export function addCommands(context: ICommandContext): void {
         });
       } catch (reason) {
         model.setJobRelease(target, undefined);
-        console.error('sm-ssh: release failed', reason);
-        Notification.update({
-          id: notice,
-          message: trans.__(
-            'Could not release %1: %2',
-            target,
-            describeError(reason)
-          ),
-          type: 'error',
-          autoClose: false
-        });
+        failNotice(
+          notice,
+          'release',
+          trans.__('Could not release %1: %2', target, describeError(reason)),
+          reason
+        );
         return null;
       }
       const failed = report.nodes.filter(n => n.result === 'failed').length;
