@@ -35,17 +35,15 @@ import type {
   IWrappedJob
 } from '../src/jobs/types.js';
 import type { ITargetSummary } from '../src/resolve/index.js';
+import { createDemoRole, sandboxCaller } from '../src/sandbox/index.js';
 import {
-  createDemoRole,
-  SANDBOX_CREDENTIALS,
-  sandboxCaller
-} from '../src/sandbox/index.js';
-import {
+  localClientConfig,
   runCli,
   startLocalCloud,
   type ICliResult,
   type ILocalCloud
 } from './harness/cloud.js';
+import { eventually } from './harness/eventually.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -61,18 +59,6 @@ let sagemaker: SageMakerClient;
 let logs: CloudWatchLogsClient;
 let s3: S3Client;
 let iam: IAMClient;
-
-function config(endpoint: string) {
-  return {
-    region: REGION,
-    endpoint,
-    credentials: {
-      accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: SANDBOX_CREDENTIALS.AWS_SECRET_ACCESS_KEY
-    },
-    maxAttempts: 1
-  };
-}
 
 const sm = (args: string[], input?: string): Promise<ICliResult> =>
   runCli(args, env, input);
@@ -129,26 +115,6 @@ function processing(
     },
     StoppingCondition: { MaxRuntimeInSeconds: 3600 }
   };
-}
-
-/** Waits until `check` returns something other than undefined. */
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  everyMs = 500
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, everyMs));
-  }
 }
 
 async function trainingStatus(name: string) {
@@ -225,15 +191,17 @@ beforeAll(async () => {
     HOME: scratch,
     SM_SSH_CONFIG_DIR: join(scratch, 'config')
   };
-  sagemaker = new SageMakerClient(config(cloud.env.AWS_ENDPOINT_URL_SAGEMAKER));
+  sagemaker = new SageMakerClient(
+    localClientConfig(cloud.env.AWS_ENDPOINT_URL_SAGEMAKER)
+  );
   logs = new CloudWatchLogsClient(
-    config(cloud.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)
+    localClientConfig(cloud.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)
   );
   s3 = new S3Client({
-    ...config(cloud.env.AWS_ENDPOINT_URL_S3),
+    ...localClientConfig(cloud.env.AWS_ENDPOINT_URL_S3),
     forcePathStyle: true
   });
-  iam = new IAMClient(config(cloud.env.AWS_ENDPOINT_URL_IAM));
+  iam = new IAMClient(localClientConfig(cloud.env.AWS_ENDPOINT_URL_IAM));
   role = await createDemoRole({ url: cloud.sandbox.url }, ACCOUNT, REGION);
   caller = await sandboxCaller(cloud.sandbox);
 }, 120_000);
@@ -367,7 +335,8 @@ describe('a two-node training job with SSH', () => {
         phases.add(phase);
         return phase === 'waiting' ? undefined : phase;
       },
-      30_000
+      30_000,
+      500
     );
     expect([...phases].filter(phase => phase !== 'waiting')).toEqual([
       expect.stringMatching(/^(running|finished|gone)$/)
@@ -383,7 +352,8 @@ describe('a two-node training job with SSH', () => {
         const job = await trainingStatus(name);
         return job.TrainingJobStatus === 'InProgress' ? undefined : job;
       },
-      120_000
+      120_000,
+      500
     );
     expect(done.TrainingJobStatus).toBe('Completed');
     const messages = (await jobLog('/aws/sagemaker/TrainingJobs', name)).map(
@@ -451,7 +421,8 @@ describe('a processing job with SSH', () => {
         );
         return answer.ProcessingJobStatus === 'InProgress' ? undefined : answer;
       },
-      120_000
+      120_000,
+      500
     );
     expect(done.ProcessingJobStatus).toBe('Completed');
     const messages = (await jobLog('/aws/sagemaker/ProcessingJobs', name)).map(

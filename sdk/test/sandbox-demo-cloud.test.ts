@@ -3,12 +3,7 @@
  * exists and runs, the endpoint instance is found the original project's way (Logs Insights on the endpoint's log
  * group), and the other user's instance is someone else's. Real SSM, SageMaker and Logs clients over HTTP, moto.
  */
-import {
-  CloudWatchLogsClient,
-  GetQueryResultsCommand,
-  StartQueryCommand,
-  type GetQueryResultsCommandOutput
-} from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeAppCommand,
   DescribeEndpointCommand,
@@ -28,6 +23,7 @@ import {
   type ISandbox
 } from '../src/sandbox/index.js';
 import { MOTO_SERVER } from './harness/cloud.js';
+import { queryRegistrations } from './harness/insights.js';
 
 let sandbox: ISandbox;
 let fleet: IDemoFleet;
@@ -199,27 +195,13 @@ describe('the demo fleet’s SageMaker resources', () => {
         )
       ).EndpointStatus
     ).toBe('InService');
-    const now = Math.floor(Date.now() / 1000);
-    const { queryId } = await logs.send(
-      new StartQueryCommand({
-        logGroupName: `/aws/sagemaker/Endpoints/${endpoint?.name}`,
-        startTime: now - 14 * 86_400,
-        endTime: now + 1,
-        queryString:
-          'fields @timestamp, @logStream, @message' +
-          "| filter @logStream like 'AllTraffic/'" +
-          '| filter @message like /Successfully registered the instance with AWS SSM using Managed instance-id/' +
-          '| sort @timestamp desc' +
-          '| limit 20'
-      })
+    const answer = await queryRegistrations(
+      logs,
+      `/aws/sagemaker/Endpoints/${endpoint?.name}`,
+      'AllTraffic/',
+      14 * 86_400,
+      20
     );
-    let answer: GetQueryResultsCommandOutput;
-    do {
-      await new Promise(resolve => setTimeout(resolve, 100));
-      answer = await logs.send(
-        new GetQueryResultsCommand({ queryId: queryId as string })
-      );
-    } while (answer.status === 'Running');
     const found = (answer.results ?? []).map(
       line => /instance-id: (mi-.+)/.exec(line[2]?.value ?? '')?.[1]
     );

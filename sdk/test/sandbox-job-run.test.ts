@@ -13,10 +13,7 @@
 import {
   CloudWatchLogsClient,
   DescribeLogStreamsCommand,
-  GetLogEventsCommand,
-  GetQueryResultsCommand,
-  StartQueryCommand,
-  type GetQueryResultsCommandOutput
+  GetLogEventsCommand
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateBucketCommand,
@@ -48,11 +45,15 @@ import {
 } from '../src/sandbox/index.js';
 import {
   CLI,
+  localClientConfig,
   REPO_ROOT,
   runCli,
+  SANDBOX_CLIENT_CREDENTIALS,
   startLocalCloud,
   type ILocalCloud
 } from './harness/cloud.js';
+import { eventually } from './harness/eventually.js';
+import { queryRegistrations } from './harness/insights.js';
 
 const SCRIPT = `${REPO_ROOT}sdk/remote/sm-ssh-init.sh`;
 const AGENT = `${REPO_ROOT}sdk/dist/sandbox/agent/ssm-agent-main.js`;
@@ -70,34 +71,6 @@ let role: string;
 let owner: string;
 let closed = false;
 const saved = { ...process.env };
-const credentials = {
-  accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
-  secretAccessKey: SANDBOX_CREDENTIALS.AWS_SECRET_ACCESS_KEY
-};
-
-function config(endpoint: string) {
-  return { region: REGION, endpoint, credentials, maxAttempts: 1 };
-}
-
-/** Waits until `check` returns something other than undefined. */
-async function eventually<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-}
-
 function training(
   name: string,
   command: string[],
@@ -188,15 +161,17 @@ beforeAll(async () => {
   cloud = await startLocalCloud();
   // the SDK clients of resolveTarget and checkSetup find the sandbox through the environment, as users' programs
   Object.assign(process.env, cloud.env);
-  sagemaker = new SageMakerClient(config(cloud.env.AWS_ENDPOINT_URL_SAGEMAKER));
-  logs = new CloudWatchLogsClient(
-    config(cloud.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)
+  sagemaker = new SageMakerClient(
+    localClientConfig(cloud.env.AWS_ENDPOINT_URL_SAGEMAKER)
   );
-  ssm = new SSMClient(config(cloud.env.AWS_ENDPOINT_URL_SSM));
+  logs = new CloudWatchLogsClient(
+    localClientConfig(cloud.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)
+  );
+  ssm = new SSMClient(localClientConfig(cloud.env.AWS_ENDPOINT_URL_SSM));
   role = await createDemoRole({ url: cloud.sandbox.url }, ACCOUNT, REGION);
   owner = await sandboxCaller(cloud.sandbox);
   const s3 = new S3Client({
-    ...config(cloud.env.AWS_ENDPOINT_URL_S3),
+    ...localClientConfig(cloud.env.AWS_ENDPOINT_URL_S3),
     forcePathStyle: true
   });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -228,7 +203,7 @@ describe('the demo execution role', () => {
       `arn:aws:iam::${ACCOUNT}:role/service-role/AmazonSageMaker-ExecutionRole-demo`
     );
     const report = await checkSetup(
-      new AwsClients(REGION, async () => credentials),
+      new AwsClients(REGION, async () => SANDBOX_CLIENT_CREDENTIALS),
       {
         sagemakerRoleArn: role,
         regions: [REGION]
@@ -370,7 +345,7 @@ describe('a training job with a ContainerEntrypoint', () => {
       /^key=(\S+) secret=(\S+) token=(\S+)$/.exec(printed ?? '') ?? [];
     expect(key).not.toBe(SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID);
     const sts = new STSClient({
-      ...config(cloud.env.AWS_ENDPOINT_URL_STS),
+      ...localClientConfig(cloud.env.AWS_ENDPOINT_URL_STS),
       credentials: {
         accessKeyId: key,
         secretAccessKey: secret,
@@ -777,7 +752,7 @@ describe('a job that runs sm-ssh-init.sh', () => {
       );
     }
     const resolved = await resolveTarget(
-      new AwsClients(REGION, async () => credentials),
+      new AwsClients(REGION, async () => SANDBOX_CLIENT_CREDENTIALS),
       `${name}.training.sagemaker`,
       { timeoutMs: 0 }
     );
@@ -818,26 +793,12 @@ describe('a job that runs sm-ssh-init.sh', () => {
   it('logs the registration lines, which Logs Insights finds (the Logs fallback)', async () => {
     const first = await logLines('/aws/sagemaker/TrainingJobs', name, 'algo-1');
     expect(first.join('\n')).toMatch(REGISTERED);
-    const now = Math.floor(Date.now() / 1000);
-    const { queryId } = await logs.send(
-      new StartQueryCommand({
-        logGroupName: '/aws/sagemaker/TrainingJobs',
-        startTime: now - 3600,
-        endTime: now + 1,
-        queryString:
-          'fields @timestamp, @logStream, @message' +
-          `| filter @logStream like '${name}/'` +
-          '| filter @message like /Successfully registered the instance with AWS SSM using Managed instance-id/' +
-          '| sort @timestamp desc'
-      })
+    const answer = await queryRegistrations(
+      logs,
+      '/aws/sagemaker/TrainingJobs',
+      `${name}/`,
+      3600
     );
-    let answer: GetQueryResultsCommandOutput;
-    do {
-      await new Promise(resolve => setTimeout(resolve, 100));
-      answer = await logs.send(
-        new GetQueryResultsCommand({ queryId: queryId as string })
-      );
-    } while (answer.status === 'Running');
     expect(answer.status).toBe('Complete');
     const found = (answer.results ?? []).map(
       line => REGISTERED.exec(line[2]?.value ?? '')?.[1]

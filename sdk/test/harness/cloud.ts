@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  SANDBOX_CREDENTIALS,
   sandboxEnv,
   startSandbox,
   type ISandbox
@@ -25,6 +26,22 @@ export interface ILocalCloud {
 }
 
 export { sandboxEnv };
+
+/** The sandbox's fake credentials, as an SDK client takes them. */
+export const SANDBOX_CLIENT_CREDENTIALS = {
+  accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
+  secretAccessKey: SANDBOX_CREDENTIALS.AWS_SECRET_ACCESS_KEY
+};
+
+/** An SDK client's configuration for one of the local cloud's endpoints: us-east-1, those credentials, no retries. */
+export function localClientConfig(endpoint: string) {
+  return {
+    region: 'us-east-1',
+    endpoint,
+    credentials: SANDBOX_CLIENT_CREDENTIALS,
+    maxAttempts: 1
+  };
+}
 
 export async function startLocalCloud(): Promise<ILocalCloud> {
   const sandbox = await startSandbox({ motoServer: MOTO_SERVER });
