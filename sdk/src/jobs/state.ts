@@ -5,8 +5,7 @@
  * whole listing, never one per job, and none at all when no listed job is still running.
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { setTimeout as delay } from 'node:timers/promises';
-import { logsSdk } from '../aws/sdk.js';
+import { runInsightsQuery } from '../aws/insights.js';
 import type { IResourceStatus } from '../resolve/status.js';
 import {
   JOB_ENV,
@@ -49,8 +48,6 @@ export const JOB_LOG_GROUPS: Record<SshJobKind, string> = {
 const JOBS_PER_QUERY = 100;
 /** Before the oldest job's creation, for clocks that disagree. */
 const CLOCK_SLACK_MS = 5 * 60 * 1000;
-const RUNNING_STATUSES = new Set(['Running', 'Scheduled']);
-
 type Marker = 'waiting' | 'released' | 'running' | 'exited' | 'other';
 
 /** What a marker line says; `waitSeconds` is the wait it announces. */
@@ -191,50 +188,35 @@ async function markerLines(
   since: number,
   options: IJobStateOptions & { now: number }
 ): Promise<IMarkerLine[]> {
-  const { GetQueryResultsCommand, StartQueryCommand } = logsSdk();
-  let queryId: string | undefined;
-  try {
-    ({ queryId } = await logs.send(
-      new StartQueryCommand({
-        logGroupName: group,
-        startTime: Math.floor(since / 1000),
-        endTime: Math.ceil(options.now / 1000),
-        queryString: markerQuery(jobNames)
-      })
-    ));
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') {
-      return [];
-    }
-    throw error;
+  const outcome = await runInsightsQuery(
+    logs,
+    {
+      logGroupName: group,
+      startTime: Math.floor(since / 1000),
+      endTime: Math.ceil(options.now / 1000),
+      queryString: markerQuery(jobNames)
+    },
+    { timeoutMs: options.timeoutMs ?? 30_000, sleep: options.sleep }
+  );
+  if (outcome.kind === 'no-group') {
+    return [];
   }
-  const sleep = options.sleep ?? delay;
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (let wait = 100; ; wait = Math.min(2_000, wait * 2)) {
-    const result = await logs.send(new GetQueryResultsCommand({ queryId }));
-    if (result.status === 'Complete') {
-      return (result.results ?? []).map(row => {
-        const cell = (field: string) =>
-          row.find(entry => entry.field === field)?.value ?? '';
-        return {
-          stream: cell('@logStream'),
-          // Insights prints times as `2026-11-25 09:15:19.539`, in UTC
-          timestamp: Date.parse(`${cell('@timestamp').replace(' ', 'T')}Z`),
-          message: cell('@message')
-        };
-      });
-    }
-    if (
-      !RUNNING_STATUSES.has(result.status ?? '') ||
-      Date.now() + wait > deadline
-    ) {
-      options.onWarning?.(
-        `the wait state of ${jobNames.join(', ')} is not known: the query of ${group} is ${result.status}`
-      );
-      return [];
-    }
-    await sleep(wait);
+  if (outcome.kind === 'unfinished') {
+    options.onWarning?.(
+      `the wait state of ${jobNames.join(', ')} is not known: the query of ${group} is ${outcome.status}`
+    );
+    return [];
   }
+  return outcome.rows.map(row => {
+    const cell = (field: string) =>
+      row.find(entry => entry.field === field)?.value ?? '';
+    return {
+      stream: cell('@logStream'),
+      // Insights prints times as `2026-11-25 09:15:19.539`, in UTC
+      timestamp: Date.parse(`${cell('@timestamp').replace(' ', 'T')}Z`),
+      message: cell('@message')
+    };
+  });
 }
 
 /** Splits a list into chunks of at most `size`. */

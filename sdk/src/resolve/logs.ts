@@ -5,8 +5,7 @@
  * window (two weeks, as the original) finds the ids, newest first.
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { setTimeout as delay } from 'node:timers/promises';
-import { logsSdk } from '../aws/sdk.js';
+import { runInsightsQuery } from '../aws/insights.js';
 import type { IResourceTarget } from '../names/index.js';
 
 /** How far back the query looks, as the original project does. */
@@ -67,49 +66,30 @@ export async function instanceIdsFromLogs(
   if (!location) {
     return [];
   }
-  const { GetQueryResultsCommand, StartQueryCommand } = logsSdk();
   const now = options.now ?? Date.now();
   const stream = location.streamPrefix
     ? ` | filter @logStream like /^${regexLiteral(location.streamPrefix)}/`
     : '';
-  let queryId: string | undefined;
-  try {
-    ({ queryId } = await logs.send(
-      new StartQueryCommand({
-        logGroupName: location.group,
-        startTime: Math.floor((now - LOG_WINDOW_MS) / 1000),
-        endTime: Math.ceil(now / 1000),
-        queryString: `fields @timestamp, @message | filter @message like /${regexLiteral(REGISTERED)}/${stream} | sort @timestamp desc | limit 50`
-      })
-    ));
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') {
-      return [];
-    }
-    throw error;
+  const outcome = await runInsightsQuery(
+    logs,
+    {
+      logGroupName: location.group,
+      startTime: Math.floor((now - LOG_WINDOW_MS) / 1000),
+      endTime: Math.ceil(now / 1000),
+      queryString: `fields @timestamp, @message | filter @message like /${regexLiteral(REGISTERED)}/${stream} | sort @timestamp desc | limit 50`
+    },
+    { timeoutMs: options.timeoutMs ?? 60_000, sleep: options.sleep }
+  );
+  if (outcome.kind !== 'complete') {
+    return [];
   }
-  const sleep = options.sleep ?? delay;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  for (let wait = 100; ; wait = Math.min(2_000, wait * 2)) {
-    const result = await logs.send(new GetQueryResultsCommand({ queryId }));
-    if (result.status === 'Complete') {
-      const ids: string[] = [];
-      for (const row of result.results ?? []) {
-        const message =
-          row.find(cell => cell.field === '@message')?.value ?? '';
-        const id = INSTANCE_ID.exec(message)?.[1];
-        if (id && !ids.includes(id)) {
-          ids.push(id);
-        }
-      }
-      return ids;
+  const ids: string[] = [];
+  for (const row of outcome.rows) {
+    const message = row.find(cell => cell.field === '@message')?.value ?? '';
+    const id = INSTANCE_ID.exec(message)?.[1];
+    if (id && !ids.includes(id)) {
+      ids.push(id);
     }
-    if (result.status !== 'Running' && result.status !== 'Scheduled') {
-      return [];
-    }
-    if (Date.now() + wait > deadline) {
-      return [];
-    }
-    await sleep(wait);
   }
+  return ids;
 }
