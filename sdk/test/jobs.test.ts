@@ -39,6 +39,7 @@ import { createDemoRole, sandboxCaller } from '../src/sandbox/index.js';
 import {
   localClientConfig,
   runCli,
+  SAGEMAKER_TRUST,
   startLocalCloud,
   type ICliResult,
   type ILocalCloud
@@ -440,16 +441,7 @@ describe('the job role check', () => {
       new CreateRoleCommand({
         RoleName: 'JobsTest-NoServerPolicy',
         Path: '/service-role/',
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'sagemaker.amazonaws.com' },
-              Action: 'sts:AssumeRole'
-            }
-          ]
-        })
+        AssumeRolePolicyDocument: JSON.stringify(SAGEMAKER_TRUST)
       })
     );
     bare = Role?.Arn as string;

@@ -49,6 +49,7 @@ import {
   proxiedSshArgs,
   REPO_ROOT,
   runCli,
+  SAGEMAKER_TRUST,
   startLocalCloud,
   type ILocalCloud
 } from './harness/cloud.js';
@@ -91,16 +92,7 @@ async function executionRoleSession(): Promise<IContainerCredentials> {
     new CreateRoleCommand({
       RoleName: ROLE.split('/').pop(),
       Path: '/service-role/',
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'sagemaker.amazonaws.com' },
-            Action: 'sts:AssumeRole'
-          }
-        ]
-      })
+      AssumeRolePolicyDocument: JSON.stringify(SAGEMAKER_TRUST)
     })
   );
   iam.destroy();

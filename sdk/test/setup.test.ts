@@ -16,22 +16,13 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   runCli,
+  SAGEMAKER_TRUST,
   startLocalCloud,
   type ICliResult,
   type ILocalCloud
 } from './harness/cloud.js';
 
 const ACCOUNT = '123456789012';
-const SAGEMAKER_TRUST = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { Service: 'sagemaker.amazonaws.com' },
-      Action: 'sts:AssumeRole'
-    }
-  ]
-};
 const USER_TRUST = {
   Version: '2012-10-17',
   Statement: [

@@ -27,6 +27,18 @@ export interface ILocalCloud {
 
 export { sandboxEnv };
 
+/** The trust policy of a SageMaker execution role. */
+export const SAGEMAKER_TRUST = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'sagemaker.amazonaws.com' },
+      Action: 'sts:AssumeRole'
+    }
+  ]
+};
+
 /** The sandbox's fake credentials, as an SDK client takes them. */
 export const SANDBOX_CLIENT_CREDENTIALS = {
   accessKeyId: SANDBOX_CREDENTIALS.AWS_ACCESS_KEY_ID,
