@@ -11,7 +11,6 @@ import type {
   CreateModelInput
 } from '@aws-sdk/client-sagemaker';
 import { UsageError } from '../errors.js';
-import { parseRoleArn } from '../policies/arn.js';
 import { INIT_SCRIPT, remoteFile, sha256Hex } from './bundle.js';
 import {
   JOB_ENV,
@@ -20,7 +19,7 @@ import {
   type IWrappedModel,
   type IWrappedModelContainer
 } from './types.js';
-import { clonePlain } from './wrap.js';
+import { clonePlain, roleNameWithPath, ssmRoleOf } from './wrap.js';
 
 /** The shim module `SAGEMAKER_PROGRAM` names after the wrap (`sdk/remote/sm_ssh_inference.py`). */
 export const INFERENCE_SHIM = 'sm_ssh_inference.py';
@@ -139,27 +138,15 @@ function modelSsmRole(
   executionRoleArn: string | undefined,
   given: string | undefined
 ): string {
-  if (given !== undefined) {
-    if (given.startsWith('arn:')) {
-      const role = parseRoleArn(given, 'the SSM role');
-      return `${role.path.slice(1)}${role.name}`;
-    }
-    if (!/^([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(given)) {
+  return ssmRoleOf(given, () => {
+    if (typeof executionRoleArn !== 'string' || executionRoleArn === '') {
       throw new UsageError(
-        `the SSM role "${given}" is not an IAM role name with its path`,
-        'pass e.g. service-role/AmazonSageMaker-ExecutionRole-20240101T000000'
+        'the request has no ExecutionRoleArn, so the activation role (SSH_SSM_ROLE) is unknown',
+        "set ExecutionRoleArn to the model's role, or pass the SSM role (name with path)"
       );
     }
-    return given;
-  }
-  if (typeof executionRoleArn !== 'string' || executionRoleArn === '') {
-    throw new UsageError(
-      'the request has no ExecutionRoleArn, so the activation role (SSH_SSM_ROLE) is unknown',
-      "set ExecutionRoleArn to the model's role, or pass the SSM role (name with path)"
-    );
-  }
-  const role = parseRoleArn(executionRoleArn, 'ExecutionRoleArn');
-  return `${role.path.slice(1)}${role.name}`;
+    return roleNameWithPath(executionRoleArn, 'ExecutionRoleArn');
+  });
 }
 
 function checkContainer(

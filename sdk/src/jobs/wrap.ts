@@ -177,10 +177,11 @@ function basics(
       "set RoleArn to the job's execution role (it needs the guide's SSHSageMakerServerPolicy: sm-ssh setup apply --sagemaker-role <arn>)"
     );
   }
-  const role = parseRoleArn(request.RoleArn, 'RoleArn');
+  const jobRole = roleNameWithPath(request.RoleArn, 'RoleArn');
   const ssmRole = ssmRoleOf(
     options.ssmRole,
-    `${role.path.slice(1)}${role.name}`
+    () => jobRole,
+    "(--ssm-role), or leave it out for the job's role"
   );
   if (typeof options.owner !== 'string' || options.owner.trim() === '') {
     throw new UsageError(
@@ -297,18 +298,31 @@ function finish<TRequest extends { Environment?: Record<string, string> }>(
   };
 }
 
-function ssmRoleOf(given: string | undefined, fromRoleArn: string): string {
+/** A role's name with its path (`service-role/Name`), as CreateActivation's `IamRole` takes it. */
+export function roleNameWithPath(roleArn: string, option: string): string {
+  const role = parseRoleArn(roleArn, option);
+  return `${role.path.slice(1)}${role.name}`;
+}
+
+/**
+ * `SSH_SSM_ROLE`: the role given (a name with its path, or an ARN), else the fallback's. `hintTail` ends the hint
+ * of a bad name (where the caller passes it from).
+ */
+export function ssmRoleOf(
+  given: string | undefined,
+  fallback: () => string,
+  hintTail = ''
+): string {
   if (given === undefined) {
-    return fromRoleArn;
+    return fallback();
   }
   if (given.startsWith('arn:')) {
-    const role = parseRoleArn(given, 'the SSM role');
-    return `${role.path.slice(1)}${role.name}`;
+    return roleNameWithPath(given, 'the SSM role');
   }
   if (!ROLE_NAME_WITH_PATH.test(given)) {
     throw new UsageError(
       `the SSM role "${given}" is not an IAM role name with its path`,
-      "pass e.g. service-role/AmazonSageMaker-ExecutionRole-20240101T000000 (--ssm-role), or leave it out for the job's role"
+      `pass e.g. service-role/AmazonSageMaker-ExecutionRole-20240101T000000${hintTail ? ` ${hintTail}` : ''}`
     );
   }
   return given;
