@@ -59,14 +59,17 @@ export function managedInstance(
   };
 }
 
-/** Registrations this close (seconds) belong to one start of the resource: the nodes of one job run. */
-const ONE_RUN_SECONDS = 120;
+/**
+ * Registrations this close (seconds) belong to one start of the resource: the nodes of one job run, which start
+ * together. A restart (a notebook instance, an endpoint) or an earlier run of the name is further apart than this.
+ */
+const ONE_RUN_SECONDS = 60;
 
 const hostOrder = new Intl.Collator('en', { numeric: true });
 
 /**
  * The nodes of a resource in `--node` order: newest SSHTimestamp first, and within one run (registrations less
- * than two minutes apart, as a multi-node job's nodes register) by host name, so that node 2 of a SageMaker job is
+ * than a minute apart, as a multi-node job's nodes register) by host name, so that node 2 of a SageMaker job is
  * `algo-2` however its registrations raced.
  */
 export function orderNodes(nodes: ITargetInstance[]): ITargetInstance[] {
