@@ -77,7 +77,8 @@ export function job(
 ): IBridgeTarget {
   const state: IBridgeJobState = { phase, waitSeconds: 3600, sshNodes: 1 };
   if (phase === 'waiting') {
-    state.waitEndsAt = Math.round(now / 1000) + 600;
+    // floor: rounding up put the end up to half a second past 600 s from now, which the panel shows as 11 min
+    state.waitEndsAt = Math.floor(now / 1000) + 600;
   }
   return target(JOB, {
     instances: phase === 'finished' ? [] : ['mi-0job0000000000001'],
