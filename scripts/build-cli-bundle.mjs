@@ -96,6 +96,8 @@ const sdkSources = {
 const started = Date.now();
 mkdirSync(dirname(outfile), { recursive: true });
 const result = await build({
+  // The metafile's paths are relative to this; the license pass below joins them to root.
+  absWorkingDir: root,
   entryPoints: [join(root, 'sdk', 'src', 'cli', 'main.ts')],
   outfile,
   bundle: true,

@@ -97,12 +97,21 @@ const sshTags = (type, name, timestamp, owner = caller) => ({
 
 // The instances the cases look for: a 2-node training job, a processing job of the same name registered later (only
 // the ARN tells it apart), and a one-node processing job. The rest are other users' and other jobs' instances, and
-// one in five a plain managed server without SSH tags.
+// one in five a plain managed server without SSH tags. The training job's nodes register 30 s apart, as one run, so
+// their host names number them (algo-2 is node 2); it is also the older, which node 2 is for the original.
 const wanted = {
-  trainNewest: sshTags('training-job', 'bench-train', NOW - 60),
-  trainOlder: sshTags('training-job', 'bench-train', NOW - 90),
-  sameNameProcessing: sshTags('processing-job', 'bench-train', NOW - 30),
-  processing: sshTags('processing-job', 'bench-proc', NOW - 120)
+  trainNewest: {
+    tags: sshTags('training-job', 'bench-train', NOW - 60),
+    computerName: 'algo-1'
+  },
+  trainOlder: {
+    tags: sshTags('training-job', 'bench-train', NOW - 90),
+    computerName: 'algo-2'
+  },
+  sameNameProcessing: {
+    tags: sshTags('processing-job', 'bench-train', NOW - 30)
+  },
+  processing: { tags: sshTags('processing-job', 'bench-proc', NOW - 120) }
 };
 const others = Array.from(
   { length: INSTANCES - Object.keys(wanted).length },
@@ -122,9 +131,9 @@ const registered = performance.now();
 const ids = {};
 for (let i = 0; i < others.length; i++) {
   if (i === Math.floor(others.length / 2)) {
-    for (const [key, tags] of Object.entries(wanted)) {
+    for (const [key, launch] of Object.entries(wanted)) {
       ids[key] = (
-        await sandbox.ssm.instances.launch({ host: false, tags })
+        await sandbox.ssm.instances.launch({ host: false, ...launch })
       ).instanceId;
     }
   }
