@@ -20,6 +20,7 @@ KEY_TYPES=${SM_SSH_HOST_KEY_TYPES:-ed25519 ecdsa rsa}
 USE_PAM=${SM_SSH_USE_PAM:-no}
 INSTALL=${SM_SSH_INSTALL:-yes}
 SESSION_ENV=${SM_SSH_SESSION_ENV:-yes}
+PROFILE_D=${SM_SSH_PROFILE_D:-/etc/profile.d}
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 CONFIG=$ETC/sm-ssh_sshd_config
 DESCRIPTION='Activation for Amazon SageMaker integration with SSH and IDEs'
@@ -31,6 +32,8 @@ HELPER_PID=
 INSTANCE_ID=
 # yes when this script (AWS CLI path) registered the instance and so deregisters it; sm-ssh remote init does its own
 SCRIPT_REGISTERED=
+# the profile.d file this script wrote, removed at exit
+SESSION_PATH_FILE=
 CLEANED=
 
 info() {
@@ -200,7 +203,7 @@ session_env() {
       # sshd sets SSH_CLIENT, SSH_CONNECTION, SSH_TTY, SSH_AUTH_SOCK, ... per session; the four below are the job'"'"'s
       if (name ~ /^SSH_/ && name !~ /^SSH_(OWNER_TAG|SSM_ROLE|RESOURCE_NAME|RESOURCE_ARN)$/) return 1
       # how this script and its agent run here, not the job: a session that inherited them would aim at this instance
-      if (name ~ /^SM_SSH_(SSHD_PORT|ETC_DIR|STATE_DIR|AGENT.*|CLI|SSHD|HOST_KEY_TYPES|USE_PAM|INSTALL|SESSION_ENV)$/) return 1
+      if (name ~ /^SM_SSH_(SSHD_PORT|ETC_DIR|STATE_DIR|AGENT.*|CLI|SSHD|HOST_KEY_TYPES|USE_PAM|INSTALL|SESSION_ENV|PROFILE_D|SESSION_PATH)$/) return 1
       return 0
     }
     BEGIN {
@@ -226,9 +229,28 @@ session_env() {
           quoted = quoted c
         }
         line = line " \"" name "=" quoted "\""
+        # a second copy of PATH that /etc/profile leaves alone, for the profile.d file (session_path_file)
+        if (name == "PATH") line = line " \"SM_SSH_SESSION_PATH=" quoted "\""
       }
       if (line != "") print "SetEnv" line
     }'
+}
+
+# session_path_file: a login shell (ssh without a command) reads /etc/profile, which on Debian and Ubuntu sets PATH
+# again and so hides the image's (conda, CUDA, the framework's bin); a file in profile.d, read after that, gives an SSH
+# session the job's PATH back from SetEnv's SM_SSH_SESSION_PATH. It holds no value, and does nothing outside SSH.
+session_path_file() {
+  [ -d "$PROFILE_D" ] || return 0
+  file=$PROFILE_D/sm-ssh-session-path.sh
+  if {
+    echo "# written by sm-ssh-init.sh (removed when it stops): the job's PATH for SSH login shells"
+    echo 'if [ -n "${SM_SSH_SESSION_PATH:-}" ]; then PATH=$SM_SSH_SESSION_PATH; export PATH; fi'
+  } >"$file.tmp" 2>/dev/null && chmod 644 "$file.tmp" && mv -f "$file.tmp" "$file"; then
+    SESSION_PATH_FILE=$file
+  else
+    rm -f "$file.tmp" 2>/dev/null
+    info "warning: cannot write $file, so SSH login shells get /etc/profile's PATH (commands run with ssh <host> <command> keep the job's)"
+  fi
 }
 
 # setenv_escapes: yes when this sshd reads \" and \\ inside a quoted SetEnv value; asked with a made-up value, so
@@ -336,6 +358,7 @@ start_sshd() {
       info "warning: this sshd refuses SetEnv (OpenSSH 7.8 has it), so SSH sessions start without the job's environment"
     }
   fi
+  if [ "$with_env" = yes ]; then session_path_file; fi
   if [ "$with_env" = yes ] && [ -s "$STATE/session-env.skipped" ]; then
     # names only: a value is never printed
     info "not in SSH sessions, as sshd_config cannot carry their names or values: $(sort -u "$STATE/session-env.skipped" | tr '\n' ' ' | sed 's/ $//')"
@@ -496,6 +519,7 @@ cleanup() {
     deregister_with_aws_cli "$INSTANCE_ID"
   fi
   if [ -n "$SSHD_PID" ]; then stop_sshd; fi
+  if [ -n "$SESSION_PATH_FILE" ]; then rm -f "$SESSION_PATH_FILE"; fi
   rm -f "$STATE/pid"
   info "stopped"
 }

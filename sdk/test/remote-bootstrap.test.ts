@@ -64,6 +64,9 @@ const JOB_ENV = {
   JOB_MARKER: 'a value with  spaces',
   JOB_QUOTED: 'it\'s "quoted" \\ #not a comment'
 };
+/** The image's PATH, with a directory of its own first (as conda's or a framework's bin is), for the container. */
+const IMAGE_PATH =
+  '/opt/image-tools/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const REGISTERED =
   /Successfully registered the instance with AWS SSM using Managed instance-id: (mi-[0-9a-f]{17})/;
 
@@ -265,6 +268,7 @@ describe('sm-ssh-init.sh in a sandbox container', () => {
       env: {
         ...cloud.env,
         ...container.env,
+        PATH: IMAGE_PATH,
         // what the launching side passes, as the original project's wrapper does
         SSH_OWNER_TAG: owner,
         SSH_SSM_ROLE: ROLE,
@@ -450,6 +454,32 @@ describe('sm-ssh-init.sh in a sandbox container', () => {
     }
   });
 
+  it("gives a login shell the image's PATH, which /etc/profile sets again, through a profile.d file of its own", async () => {
+    const file = join(box.dir, 'etc', 'profile.d', 'sm-ssh-session-path.sh');
+    const result = await ssh(
+      proxiedSshArgs(
+        join(work, 'id_ed25519'),
+        `root@${instanceId}`,
+        // a login shell reads /etc/profile as `ssh <host>` without a command does; the second one without the copy
+        'bash -lc \'printf "%s|%s|" "$PATH" "$JOB_MARKER"\'; env -u SM_SSH_SESSION_PATH bash -lc \'printf "%s" "$PATH"\''
+      )
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const [loginPath, marker, withoutCopy] = result.stdout.split('|');
+    // root's own ~/.profile may put directories in front (it does on this machine), as it would on a real one
+    expect(
+      loginPath.endsWith(`:${IMAGE_PATH}`) || loginPath === IMAGE_PATH
+    ).toBe(true);
+    expect(marker).toBe(JOB_ENV.JOB_MARKER);
+    // what the file is for: /etc/profile alone loses the image's own directory
+    expect(withoutCopy).not.toContain('/opt/image-tools/bin');
+    // the file holds no value, only where to find it; the machine's own profile.d is untouched
+    expect(mode(file)).toBe('644 0:0');
+    expect(readFileSync(file, 'utf8')).not.toContain('/opt/image-tools');
+    expect(existsSync('/etc/profile.d/sm-ssh-session-path.sh')).toBe(false);
+  });
+
   it('is reached by name with `sm-ssh exec`: its own key delivery into authorized_keys.d, the host key pinned', async () => {
     const configDir = join(work, 'sm-ssh-config');
     const result = await runCli(
@@ -552,6 +582,9 @@ describe('sm-ssh-init.sh in a sandbox container', () => {
     expect(exit).toEqual({ code: 0, leftovers: [] });
     expect(box.output).toContain(`sm-ssh remote: deregistered ${instanceId}`);
     expect(box.output).toMatch(/sm-ssh-init: stopped\n$/);
+    expect(
+      existsSync(join(box.dir, 'etc', 'profile.d', 'sm-ssh-session-path.sh'))
+    ).toBe(false);
     expect(cloud.sandbox.ssm.instances.get(instanceId)).toBeUndefined();
     await expect(
       ssm.send(

@@ -1,6 +1,6 @@
 /**
  * A sandbox "container": what a SageMaker job, endpoint or notebook is to the remote side. A directory with its own
- * `/etc/ssh` and `/tmp` (and what the caller mounts besides, e.g. a job's `/opt/ml`), and a main process (e.g.
+ * `/etc/ssh`, `/etc/profile.d` (a copy of the machine's, where the bootstrap adds its file) and `/tmp` (and what the caller mounts besides, e.g. a job's `/opt/ml`), and a main process (e.g.
  * `sdk/remote/sm-ssh-init.sh`) running as root in private mount, PID and UTS namespaces, on the machine's network —
  * the same namespaces an instance host uses (host.ts), but the sandbox starts nothing in it: whatever runs inside
  * sets itself up, as it would in SageMaker.
@@ -10,10 +10,39 @@
  * namespace dies with it: a main process that leaves something behind is seen, not hidden by the teardown.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync
+} from 'node:fs';
 import { join } from 'node:path';
 import { childrenOf, killNamespace, spawnIsolated } from './host.js';
 import { shellJoin } from '../../shell.js';
+
+/**
+ * A copy of the machine's `/etc/profile.d` for the container, so that what the bootstrap writes there stays inside;
+ * none where the machine has no such directory (a bind would create it on the machine).
+ */
+function privateProfileD(
+  dir: string
+): Array<{ source: string; target: string }> {
+  const machine = '/etc/profile.d';
+  if (!existsSync(machine)) {
+    return [];
+  }
+  const copy = join(dir, 'etc', 'profile.d');
+  mkdirSync(copy, { recursive: true, mode: 0o755 });
+  for (const entry of readdirSync(machine, { withFileTypes: true })) {
+    if (entry.isFile()) {
+      copyFileSync(join(machine, entry.name), join(copy, entry.name));
+    }
+  }
+  return [{ source: copy, target: machine }];
+}
 
 export interface IContainerOptions {
   /** Directory to create the container's directory in. */
@@ -98,7 +127,7 @@ export class SandboxContainer {
   readonly exited: Promise<IContainerExit>;
 
   private constructor(
-    /** The container's directory: `etc/ssh/`, `tmp/`. */
+    /** The container's directory: `etc/ssh/`, `etc/profile.d/`, `tmp/`. */
     readonly dir: string,
     readonly hostname: string,
     private readonly child: ChildProcess
@@ -140,6 +169,7 @@ export class SandboxContainer {
       // /tmp last: the sources of the others may be below the machine's /tmp, which it hides
       binds: [
         { source: join(dir, 'etc', 'ssh'), target: '/etc/ssh' },
+        ...privateProfileD(dir),
         ...(options.binds ?? []),
         { source: join(dir, 'tmp'), target: '/tmp' }
       ],
