@@ -212,6 +212,15 @@ describe('withSshModel', () => {
       /no ModelName/
     ],
     [
+      'a ModelName that is a list',
+      () =>
+        withSshModel(
+          { ...MODEL, ModelName: ['m'] as unknown as string },
+          OPTIONS
+        ),
+      /^ModelName is a list, not a string$/
+    ],
+    [
       'a bad ModelName',
       () => withSshModel({ ...MODEL, ModelName: 'a_b' }, OPTIONS),
       /"a_b" is not a SageMaker model name/

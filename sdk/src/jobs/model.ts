@@ -12,6 +12,7 @@ import type {
 } from '@aws-sdk/client-sagemaker';
 import { UsageError } from '../errors.js';
 import { INIT_SCRIPT, remoteFile, sha256Hex } from './bundle.js';
+import { requireText } from './fields.js';
 import {
   JOB_ENV,
   type ICodeFile,
@@ -50,13 +51,11 @@ export function withSshModel(
   request: CreateModelInput,
   options: IModelSshOptions
 ): IWrappedModel<CreateModelInput> {
-  const name = request?.ModelName;
-  if (typeof name !== 'string' || name === '') {
-    throw new UsageError(
-      'the request has no ModelName',
-      "set ModelName to the model's name"
-    );
-  }
+  const name = requireText(
+    request?.ModelName,
+    'ModelName',
+    "set ModelName to the model's name"
+  );
   if (!MODEL_NAME.test(name)) {
     throw new UsageError(
       `ModelName "${name}" is not a SageMaker model name (1-63 letters, digits and hyphens, not starting or ending with a hyphen)`,
@@ -139,13 +138,13 @@ function modelSsmRole(
   given: string | undefined
 ): string {
   return ssmRoleOf(given, () => {
-    if (typeof executionRoleArn !== 'string' || executionRoleArn === '') {
-      throw new UsageError(
-        'the request has no ExecutionRoleArn, so the activation role (SSH_SSM_ROLE) is unknown',
-        "set ExecutionRoleArn to the model's role, or pass the SSM role (name with path)"
-      );
-    }
-    return roleNameWithPath(executionRoleArn, 'ExecutionRoleArn');
+    const roleArn = requireText(
+      executionRoleArn,
+      'ExecutionRoleArn',
+      "set ExecutionRoleArn to the model's role, or pass the SSM role (name with path)",
+      'the request has no ExecutionRoleArn, so the activation role (SSH_SSM_ROLE) is unknown'
+    );
+    return roleNameWithPath(roleArn, 'ExecutionRoleArn');
   });
 }
 

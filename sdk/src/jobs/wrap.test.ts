@@ -762,6 +762,21 @@ describe('withSsh: refusals (one line and a hint, exit code 2)', () => {
       /no TrainingJobName/
     ],
     [
+      'a job name that is a number (JSON from a file)',
+      () =>
+        withSsh(training({ TrainingJobName: 3 as unknown as string }), OPTIONS),
+      /^TrainingJobName is the number 3, not a string$/
+    ],
+    [
+      'a RoleArn that is an object',
+      () =>
+        withSsh(
+          training({ RoleArn: { arn: 'x' } as unknown as string }),
+          OPTIONS
+        ),
+      /^RoleArn is an object, not a string$/
+    ],
+    [
       'a bad job name',
       () => withSsh(training({ TrainingJobName: 'my_job' }), OPTIONS),
       /"my_job" is not a SageMaker job name/

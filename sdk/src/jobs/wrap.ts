@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import { formatTarget } from '../names/index.js';
 import { parseRoleArn } from '../policies/arn.js';
 import { JOB_SCRIPT, jobBundle } from './bundle.js';
+import { requireText } from './fields.js';
 import {
   BUNDLE_CHANNEL,
   JOB_ENV,
@@ -159,25 +160,23 @@ function basics(
 ): IBasics {
   const nameField =
     kind === 'training' ? 'TrainingJobName' : 'ProcessingJobName';
-  if (typeof jobName !== 'string' || jobName === '') {
+  const name = requireText(
+    jobName,
+    nameField,
+    `set ${nameField} to the job's name`
+  );
+  if (!JOB_NAME.test(name)) {
     throw new UsageError(
-      `the request has no ${nameField}`,
-      `set ${nameField} to the job's name`
-    );
-  }
-  if (!JOB_NAME.test(jobName)) {
-    throw new UsageError(
-      `${nameField} "${jobName}" is not a SageMaker job name (1-63 letters, digits and hyphens, not starting with a hyphen)`,
+      `${nameField} "${name}" is not a SageMaker job name (1-63 letters, digits and hyphens, not starting with a hyphen)`,
       'rename the job'
     );
   }
-  if (typeof request.RoleArn !== 'string' || request.RoleArn === '') {
-    throw new UsageError(
-      'the request has no RoleArn',
-      "set RoleArn to the job's execution role (it needs the guide's SSHSageMakerServerPolicy: sm-ssh setup apply --sagemaker-role <arn>)"
-    );
-  }
-  const jobRole = roleNameWithPath(request.RoleArn, 'RoleArn');
+  const roleArn = requireText(
+    request.RoleArn,
+    'RoleArn',
+    "set RoleArn to the job's execution role (it needs the guide's SSHSageMakerServerPolicy: sm-ssh setup apply --sagemaker-role <arn>)"
+  );
+  const jobRole = roleNameWithPath(roleArn, 'RoleArn');
   const ssmRole = ssmRoleOf(
     options.ssmRole,
     () => jobRole,
@@ -224,7 +223,7 @@ function basics(
       'pass how many nodes, from the first, start SSH (--ssh-nodes)'
     );
   }
-  return { jobName, ssmRole, waitSeconds, askedNodes };
+  return { jobName: name, ssmRole, waitSeconds, askedNodes };
 }
 
 /** The container's new command: sh runs the wrapper from the bundle, with the job's own command as its arguments. */
