@@ -1,4 +1,5 @@
-// Adds up the JSON reports of jest and Playwright in a folder and prints the closing line "N passed, N failed".
+// Adds up the JSON reports of jest, Python's unittest (scripts/test-python.py) and Playwright in a folder and prints
+// the closing line "N passed, N failed".
 import { existsSync, readFileSync } from 'node:fs';
 
 const dir = process.argv[2];
@@ -19,6 +20,17 @@ for (const name of ['jest-sdk.json', 'jest-extension.json']) {
   failed += report.numFailedTests + report.numRuntimeErrorTestSuites;
   skipped += report.numPendingTests + report.numTodoTests;
   lines.push(`${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed in ${report.numTotalTestSuites} suites`);
+}
+
+const python = read('python-unittest.json');
+if (!python) {
+  lines.push('python-unittest.json: no report (the Python tests did not finish)');
+  failed += 1;
+} else {
+  passed += python.passed;
+  failed += python.failed;
+  skipped += python.skipped;
+  lines.push(`python-unittest.json: ${python.passed} passed, ${python.failed} failed of ${python.total}`);
 }
 
 const playwright = read('playwright.json');

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on this machine: lint and type checks, the SDK's unit and integration tests
-# (moto + the sandbox), the extension's jest tests and the Galata UI tests on a real JupyterLab with Debian's
-# Chromium. Installs what is missing first (scripts/bootstrap.sh). Ends with "N passed, N failed".
+# (moto + the sandbox), the Python client's unittest, the extension's jest tests and the Galata UI tests on a real
+# JupyterLab with Debian's Chromium. Installs what is missing first (scripts/bootstrap.sh). Ends with "N passed, N
+# failed", which counts every one of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,7 +38,7 @@ run "SDK lint (eslint, prettier)" npm run --silent lint -w sdk
 run "SDK type check" npm run --silent typecheck -w sdk
 run "extension lint (eslint, prettier, stylelint)" npm run --silent lint:check
 run "SDK tests (unit + integration on moto and the sandbox)" jest_sdk
-run "Python client unit tests (unittest)" .venv/bin/python -m unittest discover -s tests/python
+run "Python client unit tests (unittest)" .venv/bin/python scripts/test-python.py "$results/python-unittest.json"
 run "extension unit tests (jest)" npx jest --ci --json --outputFile="$results/jest-extension.json"
 run "extension UI tests (Galata, JupyterLab, Chromium)" env PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" bash scripts/test-ui.sh --reporter=list,json
 # A short smoke of the benchmark (figures are not judged here; a broken benchmark fails the run).
