@@ -348,7 +348,7 @@ describe('OpenSSH by space name after ssh-config --write', () => {
     const config = join(scratch, 'ssh_config');
     writeFileSync(config, 'Host *\n  User nobody\n');
     const written = await sm(['ssh-config', '--write', '--config', config]);
-    expect(written.code).toBe(0);
+    expect(written).toMatchObject({ code: 0, stderr: '' });
     const text = readFileSync(config, 'utf8');
     expect(text.indexOf('Host *.space.sagemaker')).toBeLessThan(
       text.indexOf('Host *.sagemaker')

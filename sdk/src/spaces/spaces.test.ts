@@ -10,6 +10,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { OperationError, UsageError } from '../errors.js';
 import { sshConnect } from '../ssh/client.js';
 import { exportPrefix, loginShellCommand, runCommand } from '../ssh/exec.js';
+import { generateEd25519Pair } from '../ssh/keys.js';
 import { ssh2 } from '../ssh/ssh2.js';
 import { findBanner, waitForBanner } from './banner.js';
 import { hostKeyNote, spaceEnvironment } from './connect.js';
@@ -170,8 +171,8 @@ async function authServer(acceptNone: boolean): Promise<{
   envs: Array<Record<string, string>>;
   server: { close(): void };
 }> {
-  const { Server: SshServer, utils } = ssh2();
-  const hostKey = utils.generateKeyPairSync('ed25519').private;
+  const { Server: SshServer } = ssh2();
+  const hostKey = generateEd25519Pair().private;
   const methods: string[] = [];
   const envs: Array<Record<string, string>> = [];
   const ssh = new SshServer({ hostKeys: [hostKey] }, client => {
@@ -258,13 +259,12 @@ describe('ssh2 authentication', () => {
 
   it('offers only the key to an SSM target, never none', async () => {
     const server = await authServer(true);
-    const { utils } = ssh2();
     try {
       await expect(
         sshConnect({
           sock: await socketTo(server.port),
           username: 'root',
-          privateKey: Buffer.from(utils.generateKeyPairSync('ed25519').private),
+          privateKey: Buffer.from(generateEd25519Pair().private),
           verifyHostKey: async () => true
         })
       ).rejects.toThrow('the server refused the key for user root');

@@ -56,6 +56,7 @@ export {
 export {
   ensureIdentity,
   fingerprintOf,
+  generateEd25519Pair,
   loadIdentity,
   type IIdentity
 } from './keys.js';

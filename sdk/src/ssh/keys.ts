@@ -58,13 +58,40 @@ export function loadIdentity(path: string): IIdentity {
   };
 }
 
+/** Tries before giving up; each fails with probability about 1/256, so 16 in a row is 2^-128. */
+const KEY_TRIES = 16;
+
+/**
+ * A fresh ed25519 pair in OpenSSH's format. ssh2's generator drops leading zero bytes of the public key, so about one
+ * pair in 256 is one that its own parseKey rejects as malformed (mscdex/ssh2#1513, open): such a pair is drawn again.
+ */
+export function generateEd25519Pair(comment?: string): {
+  private: string;
+  public: string;
+} {
+  const { utils } = ssh2();
+  for (let tries = 0; tries < KEY_TRIES; tries++) {
+    const pair = utils.generateKeyPairSync(
+      'ed25519',
+      comment ? { comment } : undefined
+    );
+    if (
+      !(utils.parseKey(pair.private) instanceof Error) &&
+      !(utils.parseKey(pair.public) instanceof Error)
+    ) {
+      return pair;
+    }
+  }
+  throw new Error(
+    `ssh2 generated ${KEY_TRIES} ed25519 keys in a row that it cannot read`
+  );
+}
+
 /** The identity at `paths.identity`, created first if it does not exist. */
 export function ensureIdentity(paths: IStatePaths): IIdentity {
   if (!existsSync(paths.identity)) {
     ensureConfigDir(paths.dir);
-    const pair = ssh2().utils.generateKeyPairSync('ed25519', {
-      comment: `sm-ssh@${hostname()}`
-    });
+    const pair = generateEd25519Pair(`sm-ssh@${hostname()}`);
     // 'wx': never overwrite a key another process created in the meantime
     try {
       writeFileSync(paths.identity, pair.private, { mode: 0o600, flag: 'wx' });
@@ -77,5 +104,16 @@ export function ensureIdentity(paths: IStatePaths): IIdentity {
       }
     }
   }
-  return loadIdentity(paths.identity);
+  try {
+    return loadIdentity(paths.identity);
+  } catch (error) {
+    if (error instanceof UsageError && /^cannot use /.test(error.message)) {
+      // sm-ssh's own key: the fix is a new one, which the next connect delivers again
+      throw new UsageError(
+        error.message,
+        `remove ${paths.identity} and ${paths.identity}.pub: sm-ssh creates a new key on the next command and delivers it again`
+      );
+    }
+    throw error;
+  }
 }

@@ -13,7 +13,8 @@ import { UsageError } from '../errors.js';
 import { deliveryScript, hostKeysFromOutput, keyFileName } from './delivery.js';
 import { defaultForwards, parseForward } from './forwards.js';
 import { parseCopyEndpoint, splitRanges, copyDirection } from './copy.js';
-import { ensureIdentity, loadIdentity } from './keys.js';
+import { ensureIdentity, generateEd25519Pair, loadIdentity } from './keys.js';
+import { ssh2 } from './ssh2.js';
 import { KnownHosts, parseHostKey } from './known-hosts.js';
 import { statePaths } from './paths.js';
 import { BEGIN_MARK, sshConfigBlock, withBlock } from './ssh-config.js';
@@ -106,6 +107,43 @@ describe('keys', () => {
       paths.identity
     ]).toString();
     expect(keygen).toContain(first.fingerprint);
+  });
+
+  it('generates only pairs ssh2 and OpenSSH read (ssh2 alone writes about one in 256 that it cannot)', () => {
+    const { utils } = ssh2();
+    const PAIRS = 3000;
+    for (let i = 0; i < PAIRS; i++) {
+      const pair = generateEd25519Pair('c');
+      const parsed = utils.parseKey(pair.private);
+      const pub = utils.parseKey(pair.public);
+      if (parsed instanceof Error || pub instanceof Error) {
+        throw new Error(`pair ${i} does not parse`);
+      }
+      const key = Array.isArray(parsed) ? parsed[0] : parsed;
+      const publicKey = Array.isArray(pub) ? pub[0] : pub;
+      expect(key.getPublicSSH().equals(publicKey.getPublicSSH())).toBe(true);
+    }
+    // OpenSSH derives the same public key from one of them
+    const file = join(dir, 'generated');
+    const pair = generateEd25519Pair('c');
+    writeFileSync(file, pair.private, { mode: 0o600 });
+    expect(
+      execFileSync('ssh-keygen', ['-y', '-f', file]).toString().split(' ')[1]
+    ).toBe(pair.public.split(' ')[1]);
+  });
+
+  it("names the fix when sm-ssh's own key file is broken: remove it for a new one", () => {
+    const paths = statePaths(join(dir, 'broken'));
+    ensureIdentity(paths);
+    writeFileSync(paths.identity, 'not a key\n', { mode: 0o600 });
+    expect(() => ensureIdentity(paths)).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(
+          /^cannot use .*id_ed25519 as an SSH private key/
+        ),
+        hint: `remove ${paths.identity} and ${paths.identity}.pub: sm-ssh creates a new key on the next command and delivers it again`
+      })
+    );
   });
 
   it('refuses a key others can read, and one with a passphrase', () => {

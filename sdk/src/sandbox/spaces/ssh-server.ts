@@ -17,6 +17,7 @@ import type {
   Session
 } from 'ssh2';
 import { shellQuote } from '../../shell.js';
+import { generateEd25519Pair } from '../../ssh/keys.js';
 import { ssh2 } from '../../ssh/ssh2.js';
 import { childrenOf, killNamespace } from '../instances/host.js';
 import { SPACE_HOME, SPACE_USER } from '../../spaces/types.js';
@@ -48,22 +49,6 @@ function inTerminal(command: string, pty: PseudoTtyInfo): string {
   return `exec /usr/bin/script -qfec ${shellQuote(inner)} /dev/null`;
 }
 
-/**
- * A fresh ed25519 host key. ssh2 1.17 cannot parse about one in 170 of the OpenSSH keys its own generator writes
- * ("Malformed OpenSSH private key"); such a key is drawn again.
- */
-function hostKeyPair(utils: typeof import('ssh2').utils): {
-  private: string;
-  public: string;
-} {
-  for (;;) {
-    const keys = utils.generateKeyPairSync('ed25519');
-    if (!(utils.parseKey(keys.private) instanceof Error)) {
-      return keys;
-    }
-  }
-}
-
 export class SpaceSshServer {
   private readonly processes = new Set<ChildProcess>();
   private readonly connections = new Set<Connection>();
@@ -78,8 +63,8 @@ export class SpaceSshServer {
 
   /** Listens on 127.0.0.1 and a free port with a fresh ed25519 host key. */
   static async start(space: SpaceRoot): Promise<SpaceSshServer> {
-    const { Server: SshServer, utils } = ssh2();
-    const keys = hostKeyPair(utils);
+    const { Server: SshServer } = ssh2();
+    const keys = generateEd25519Pair();
     const server = new SshServer({
       hostKeys: [keys.private],
       ident: SPACE_SSH_IDENT
