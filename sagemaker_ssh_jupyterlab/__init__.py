@@ -11,7 +11,8 @@ except ImportError:
     # in editable mode with pip. It is highly recommended to install
     # the package from a stable release or in editable mode: https://pip.pypa.io/en/stable/topics/local-project-installs/#editable-installs
     import warnings
-    warnings.warn("Importing 'sagemaker_ssh_jupyterlab' outside a proper installation.")
+
+    warnings.warn("Importing 'sagemaker_ssh_jupyterlab' outside a proper installation.", stacklevel=2)
     __version__ = "dev"
 
 from . import client
@@ -22,7 +23,4 @@ __all__ += client.__all__
 
 
 def _jupyter_labextension_paths():
-    return [{
-        "src": "labextension",
-        "dest": "sagemaker-ssh-jupyterlab"
-    }]
+    return [{"src": "labextension", "dest": "sagemaker-ssh-jupyterlab"}]

@@ -64,9 +64,7 @@ def find_node(env: Mapping[str, str] | None = None) -> str:
 def check_node_version(node: str) -> str:
     """The version of `node` (e.g. v20.19.6), if it is at least MIN_NODE_MAJOR."""
     try:
-        result = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=15, check=False
-        )
+        result = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=15, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise Unavailable(
             f"{node} --version failed: {error}",

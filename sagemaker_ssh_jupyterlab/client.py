@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, Union
+from typing import Any, Literal, Protocol
 
 from ._cli import Unavailable, cli_command
 
@@ -56,7 +56,7 @@ JobKind = Literal["training", "processing"]
 JobPhase = Literal["starting", "waiting", "running", "finished"]
 ReleaseResult = Literal["released", "already-released", "not-waiting", "failed"]
 #: A boto3-style request (a dict), or the path of a JSON file holding one.
-Request = Union[Mapping[str, Any], str, os.PathLike]
+Request = Mapping[str, Any] | str | os.PathLike
 #: Receives each line sm-ssh prints on stderr while it works (progress, waits, warnings), as it comes.
 ProgressCallback = Callable[[str], None]
 
@@ -477,9 +477,7 @@ class _Completed:
         if message is None:
             lines = [line for line in self.stderr.splitlines() if line.strip()]
             message = lines[-1] if lines else f"sm-ssh {' '.join(self.argv[:2])} exited with {self.exit_code}"
-        return SmSshError(
-            message, self.hint, self.exit_code, argv=self.argv, stderr=self.stderr, result=result
-        )
+        return SmSshError(message, self.hint, self.exit_code, argv=self.argv, stderr=self.stderr, result=result)
 
 
 def _print_progress(line: str) -> None:
@@ -648,9 +646,11 @@ class SmSsh:
             image_entrypoint: The image's own ENTRYPOINT, for a request without ``ContainerEntrypoint``.
             upload: Upload the bundle to S3 now.
         """
-        args = ["job", "wrap", *self._job_options(
-            kind, wait_seconds, ssh_nodes, bucket, prefix, owner, ssm_role, image_entrypoint
-        )]
+        args = [
+            "job",
+            "wrap",
+            *self._job_options(kind, wait_seconds, ssh_nodes, bucket, prefix, owner, ssm_role, image_entrypoint),
+        ]
         if upload:
             args.append("--upload")
         source, stdin = self._request_source(request)
@@ -671,7 +671,7 @@ class SmSsh:
         ssm_role: str | None = None,
         image_entrypoint: Sequence[str] | None = None,
         timeout: int | None = None,
-        on_progress: ProgressCallback | None | _Inherit = _Inherit.CLIENT,
+        on_progress: ProgressCallback | _Inherit | None = _Inherit.CLIENT,
     ) -> StartedJob:
         """Starts a training or processing job with SSH (``sm-ssh job start``) and, by default, waits until its SSH
         nodes are Online, so that :meth:`run` reaches it right away.
@@ -703,9 +703,11 @@ class SmSsh:
             SmSshError: The request is wrong (exit code 2), the role lacks grants (2, with the fix), or the job failed
                 or did not come Online in time (1).
         """
-        args = ["job", "start", *self._job_options(
-            kind, wait_seconds, ssh_nodes, bucket, prefix, owner, ssm_role, image_entrypoint
-        )]
+        args = [
+            "job",
+            "start",
+            *self._job_options(kind, wait_seconds, ssh_nodes, bucket, prefix, owner, ssm_role, image_entrypoint),
+        ]
         if not check:
             args.append("--no-check")
         if not wait:
@@ -823,7 +825,7 @@ class SmSsh:
         self,
         args: list[str],
         stdin: str | None = None,
-        on_progress: ProgressCallback | None | _Inherit = _Inherit.CLIENT,
+        on_progress: ProgressCallback | _Inherit | None = _Inherit.CLIENT,
     ) -> Any:
         completed = self._invoke([*args, "--json", *self._common()], stdin=stdin, on_progress=on_progress)
         if completed.exit_code != 0:
@@ -843,7 +845,7 @@ class SmSsh:
         self,
         args: list[str],
         stdin: str | None = None,
-        on_progress: ProgressCallback | None | _Inherit = _Inherit.CLIENT,
+        on_progress: ProgressCallback | _Inherit | None = _Inherit.CLIENT,
     ) -> _Completed:
         """Runs the CLI; stderr lines go to the progress callback from this thread as they come."""
         progress = self.on_progress if on_progress is _Inherit.CLIENT else on_progress
@@ -938,4 +940,3 @@ class SmSsh:
             child.wait()
         except ProcessLookupError:
             pass
-

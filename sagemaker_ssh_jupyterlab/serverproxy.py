@@ -92,7 +92,7 @@ def setup_sm_ssh() -> dict:
     """jupyter-server-proxy's configuration of the `sm-ssh` server process."""
     try:
         command = serve_command()
-    except Exception as error:  # never stop the Jupyter server because of us
+    except Exception as error:  # noqa: BLE001 -- never stop the Jupyter server because of us
         log.warning("sagemaker_ssh_jupyterlab: unexpected error while locating sm-ssh: %r", error)
         command = unavailable_command(
             Unavailable(f"sm-ssh could not be located: {error!r}", "report this with the Jupyter server log")

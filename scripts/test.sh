@@ -36,6 +36,7 @@ jest_sdk() {
 
 run "SDK lint (eslint, prettier)" npm run --silent lint -w sdk
 run "SDK type check" npm run --silent typecheck -w sdk
+run "Python lint (ruff check, ruff format --check)" bash -c '.venv/bin/ruff check && .venv/bin/ruff format --check'
 run "extension lint (eslint, prettier, stylelint)" npm run --silent lint:check
 run "SDK tests (unit + integration on moto and the sandbox)" jest_sdk
 run "Python client unit tests (unittest)" .venv/bin/python scripts/test-python.py "$results/python-unittest.json"

@@ -32,12 +32,18 @@ def _start_ssh():
     except FileExistsError:
         return
     except OSError as error:
-        _error(f"cannot create {lock} ({error.strerror}), so SSH does not start", "set SM_SSH_INFERENCE_LOCK to a writable path")
+        _error(
+            f"cannot create {lock} ({error.strerror}), so SSH does not start",
+            "set SM_SSH_INFERENCE_LOCK to a writable path",
+        )
         return
     with os.fdopen(descriptor, "w") as record:
         if not os.path.isfile(script):
             record.write("missing\n")
-            _error(f"no {script}, so SSH does not start", "add sm-ssh-init.sh beside sm_ssh_inference.py in the model's code directory")
+            _error(
+                f"no {script}, so SSH does not start",
+                "add sm-ssh-init.sh beside sm_ssh_inference.py in the model's code directory",
+            )
             return
         # its own session: it outlives the worker that started it (model servers restart workers); its output goes to
         # the container's log as it is, where the registration line is how an endpoint's instance is found
@@ -61,6 +67,8 @@ def _original_module():
 
 _start_ssh()
 _original = _original_module()
-globals().update({key: value for key, value in vars(_original).items() if not (key.startswith("__") and key.endswith("__"))})
+globals().update(
+    {key: value for key, value in vars(_original).items() if not (key.startswith("__") and key.endswith("__"))}
+)
 if hasattr(_original, "__all__"):
     __all__ = list(_original.__all__)

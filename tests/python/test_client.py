@@ -164,8 +164,15 @@ class FakeCliTest(unittest.TestCase):
         self.assertEqual(
             self.recorded()["argv"],
             [
-                "exec", "my-job.training.sagemaker", "--node", "2", "--timeout", "30", "--json",
-                "--", "ls -l '/opt/ml/input data' '$HOME'",
+                "exec",
+                "my-job.training.sagemaker",
+                "--node",
+                "2",
+                "--timeout",
+                "30",
+                "--json",
+                "--",
+                "ls -l '/opt/ml/input data' '$HOME'",
             ],
         )
         self.assertIsInstance(result, CommandResult)
@@ -224,17 +231,36 @@ class FakeCliTest(unittest.TestCase):
         seen: list[tuple[str, float]] = []
         began = time.monotonic()
         job = self.sm.start_job(
-            REQUEST, ssh_nodes=2, bucket="my-bucket", check=False, wait=False, timeout=120,
-            image_entrypoint=["python", "train.py"], on_progress=lambda line: seen.append((line, time.monotonic())),
+            REQUEST,
+            ssh_nodes=2,
+            bucket="my-bucket",
+            check=False,
+            wait=False,
+            timeout=120,
+            image_entrypoint=["python", "train.py"],
+            on_progress=lambda line: seen.append((line, time.monotonic())),
         )
         ended = time.monotonic()
         record = self.recorded()
         self.assertEqual(
             record["argv"],
             [
-                "job", "start", "--wait", "600", "--ssh-nodes", "2", "--bucket", "my-bucket",
-                "--image-entrypoint", '["python", "train.py"]', "--no-check", "--no-wait", "--timeout", "120",
-                "-", "--json",
+                "job",
+                "start",
+                "--wait",
+                "600",
+                "--ssh-nodes",
+                "2",
+                "--bucket",
+                "my-bucket",
+                "--image-entrypoint",
+                '["python", "train.py"]',
+                "--no-check",
+                "--no-wait",
+                "--timeout",
+                "120",
+                "-",
+                "--json",
             ],
         )
         self.assertEqual(json.loads(record["stdin"]), REQUEST)
@@ -253,9 +279,15 @@ class FakeCliTest(unittest.TestCase):
         path = Path(self.dir.name) / "request.json"
         path.write_text(json.dumps(REQUEST))
         wrapped_json = {
-            "kind": "training", "jobName": "my-job", "target": "my-job.training.sagemaker",
-            "bundleUri": "s3://b/sm-ssh/jobs/my-job/sm-ssh/", "bundlePath": "/opt/ml/input/data/sm-ssh",
-            "command": ["/bin/sh", "-c", "echo 'hi'"], "nodes": 1, "sshNodes": 1, "waitSeconds": 60,
+            "kind": "training",
+            "jobName": "my-job",
+            "target": "my-job.training.sagemaker",
+            "bundleUri": "s3://b/sm-ssh/jobs/my-job/sm-ssh/",
+            "bundlePath": "/opt/ml/input/data/sm-ssh",
+            "command": ["/bin/sh", "-c", "echo 'hi'"],
+            "nodes": 1,
+            "sshNodes": 1,
+            "waitSeconds": 60,
             "uploads": [{"s3Uri": "s3://b/sm-ssh/jobs/my-job/sm-ssh/sm-ssh-job.sh", "bytes": 10, "sha256": "ab"}],
             "request": {**REQUEST, "Environment": {"SM_SSH_WAIT_SECONDS": "60"}},
         }
@@ -265,8 +297,19 @@ class FakeCliTest(unittest.TestCase):
         self.assertEqual(
             record["argv"],
             [
-                "job", "wrap", "--kind", "training", "--wait", "60", "--prefix", "p", "--owner", "AIDAEXAMPLE",
-                "--upload", str(path), "--json",
+                "job",
+                "wrap",
+                "--kind",
+                "training",
+                "--wait",
+                "60",
+                "--prefix",
+                "p",
+                "--owner",
+                "AIDAEXAMPLE",
+                "--upload",
+                str(path),
+                "--json",
             ],
         )
         self.assertEqual(record["stdin"], "")  # nothing on stdin: the CLI reads the file
@@ -301,7 +344,9 @@ class FakeCliTest(unittest.TestCase):
             "nodes": [
                 {"node": 1, "instanceId": "mi-0000000000000000a", "result": "released", "detail": "released"},
                 {
-                    "node": 2, "instanceId": "mi-0000000000000000b", "result": "failed",
+                    "node": 2,
+                    "instanceId": "mi-0000000000000000b",
+                    "result": "failed",
                     "detail": "Run Command timed out",
                 },
             ],
