@@ -6,7 +6,14 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -342,6 +349,30 @@ describe('sm-ssh ssh-config and OpenSSH by name', () => {
       'echo studio'
     ]);
     expect(studio.stdout).toBe('studio\n');
+  });
+
+  it('creates one key when eight processes start at once on a fresh config dir, and every one of them uses it', async () => {
+    const dir = join(scratch, 'fresh-config');
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        sm(['ssh-config', '--json', '--config-dir', dir])
+      )
+    );
+    for (const run of runs) {
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        identity: join(dir, 'id_ed25519')
+      });
+    }
+    const fingerprint = (file: string) =>
+      execFileSync('ssh-keygen', ['-l', '-f', file]).toString().split(' ')[1];
+    // the private key, its .pub and what OpenSSH derives from the private key are one key
+    expect(fingerprint(join(dir, 'id_ed25519.pub'))).toBe(
+      fingerprint(join(dir, 'id_ed25519'))
+    );
+    expect(readdirSync(dir).sort()).toEqual(['id_ed25519', 'id_ed25519.pub']);
+    expect(statSync(join(dir, 'id_ed25519')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'id_ed25519.pub')).mode & 0o777).toBe(0o644);
   });
 
   it('refuses a changed host key (ours and OpenSSH) until sm-ssh forget', async () => {

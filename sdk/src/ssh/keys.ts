@@ -3,10 +3,22 @@
  * in OpenSSH's format so `ssh -i` and the ssh-config block can use it too), or an existing key via `--identity`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.js';
-import { ensureConfigDir, type IStatePaths } from './paths.js';
+import {
+  ensureConfigDir,
+  writePrivateFile,
+  type IStatePaths
+} from './paths.js';
 import { ssh2 } from './ssh2.js';
 
 export interface IIdentity {
@@ -87,21 +99,42 @@ export function generateEd25519Pair(comment?: string): {
   );
 }
 
+/**
+ * Puts the written `temporary` at `path` unless `path` exists (EEXIST then). A file system without hard links gets
+ * an exclusive create instead, which a reader could see before its bytes.
+ */
+function placeOnce(temporary: string, path: string, text: string): void {
+  try {
+    linkSync(temporary, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') {
+      throw error;
+    }
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+  }
+}
+
 /** The identity at `paths.identity`, created first if it does not exist. */
 export function ensureIdentity(paths: IStatePaths): IIdentity {
   if (!existsSync(paths.identity)) {
     ensureConfigDir(paths.dir);
     const pair = generateEd25519Pair(`sm-ssh@${hostname()}`);
-    // 'wx': never overwrite a key another process created in the meantime
+    // written whole beside it, then linked into place: link never overwrites a key another process created in the
+    // meantime, and no process ever reads a key file that is still being written (the panel, a terminal and an
+    // editor's ssh can all start at once on a fresh machine)
+    const temporary = `${paths.identity}.${process.pid}.tmp`;
+    writeFileSync(temporary, pair.private, { mode: 0o600 });
     try {
-      writeFileSync(paths.identity, pair.private, { mode: 0o600, flag: 'wx' });
-      writeFileSync(`${paths.identity}.pub`, `${pair.public}\n`, {
-        mode: 0o644
-      });
+      placeOnce(temporary, paths.identity, pair.private);
+      writePrivateFile(`${paths.identity}.pub`, `${pair.public}\n`);
+      chmodSync(`${paths.identity}.pub`, 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw error;
       }
+    } finally {
+      rmSync(temporary, { force: true });
     }
   }
   try {
