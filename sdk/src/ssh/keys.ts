@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  chmodSync,
   existsSync,
   linkSync,
   readFileSync,
@@ -14,11 +13,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.js';
-import {
-  ensureConfigDir,
-  writePrivateFile,
-  type IStatePaths
-} from './paths.js';
+import { ensureConfigDir, type IStatePaths } from './paths.js';
 import { ssh2 } from './ssh2.js';
 
 export interface IIdentity {
@@ -35,8 +30,11 @@ export function fingerprintOf(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** Reads a private key; refuses one that others can read (as OpenSSH does) or that needs a passphrase. */
-export function loadIdentity(path: string): IIdentity {
+/**
+ * Reads a private key; refuses one that others can read (as OpenSSH does) or that needs a passphrase.
+ * `unreadableHint` replaces the hint for a key that does not parse (sm-ssh's own key: remove it for a new one).
+ */
+export function loadIdentity(path: string, unreadableHint?: string): IIdentity {
   if (!existsSync(path)) {
     throw new UsageError(
       `the identity file ${path} does not exist`,
@@ -55,9 +53,10 @@ export function loadIdentity(path: string): IIdentity {
   if (parsed instanceof Error) {
     throw new UsageError(
       `cannot use ${path} as an SSH private key: ${parsed.message}`,
-      /encrypted|passphrase/i.test(parsed.message)
-        ? 'sm-ssh needs a key without a passphrase; create one with ssh-keygen -t ed25519 -N ""'
-        : 'pass an OpenSSH, PEM or PPK private key (ed25519, ecdsa or rsa)'
+      unreadableHint ??
+        (/encrypted|passphrase/i.test(parsed.message)
+          ? 'sm-ssh needs a key without a passphrase; create one with ssh-keygen -t ed25519 -N ""'
+          : 'pass an OpenSSH, PEM or PPK private key (ed25519, ecdsa or rsa)')
     );
   }
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -127,8 +126,9 @@ export function ensureIdentity(paths: IStatePaths): IIdentity {
     writeFileSync(temporary, pair.private, { mode: 0o600 });
     try {
       placeOnce(temporary, paths.identity, pair.private);
-      writePrivateFile(`${paths.identity}.pub`, `${pair.public}\n`);
-      chmodSync(`${paths.identity}.pub`, 0o644);
+      writeFileSync(`${paths.identity}.pub`, `${pair.public}\n`, {
+        mode: 0o644
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw error;
@@ -137,16 +137,9 @@ export function ensureIdentity(paths: IStatePaths): IIdentity {
       rmSync(temporary, { force: true });
     }
   }
-  try {
-    return loadIdentity(paths.identity);
-  } catch (error) {
-    if (error instanceof UsageError && /^cannot use /.test(error.message)) {
-      // sm-ssh's own key: the fix is a new one, which the next connect delivers again
-      throw new UsageError(
-        error.message,
-        `remove ${paths.identity} and ${paths.identity}.pub: sm-ssh creates a new key on the next command and delivers it again`
-      );
-    }
-    throw error;
-  }
+  // sm-ssh's own key: the fix for one that does not parse is a new one, which the next connect delivers again
+  return loadIdentity(
+    paths.identity,
+    `remove ${paths.identity} and ${paths.identity}.pub: sm-ssh creates a new key on the next command and delivers it again`
+  );
 }

@@ -1,9 +1,9 @@
 /**
  * A sandbox "container": what a SageMaker job, endpoint or notebook is to the remote side. A directory with its own
- * `/etc/ssh`, `/etc/profile.d` (a copy of the machine's, where the bootstrap adds its file) and `/tmp` (and what the caller mounts besides, e.g. a job's `/opt/ml`), and a main process (e.g.
- * `sdk/remote/sm-ssh-init.sh`) running as root in private mount, PID and UTS namespaces, on the machine's network —
- * the same namespaces an instance host uses (host.ts), but the sandbox starts nothing in it: whatever runs inside
- * sets itself up, as it would in SageMaker.
+ * `/etc/ssh`, `/etc/profile.d` (a copy of the machine's, where the bootstrap adds its file) and `/tmp` (and what the
+ * caller mounts besides, e.g. a job's `/opt/ml`), and a main process (e.g. `sdk/remote/sm-ssh-init.sh`) running as
+ * root in private mount, PID and UTS namespaces, on the machine's network — the same namespaces an instance host uses
+ * (host.ts), but the sandbox starts nothing in it: whatever runs inside sets itself up, as it would in SageMaker.
  *
  * The namespace's first process forwards SIGTERM to the main process (SageMaker stops a job with SIGTERM) and, once
  * the main process has exited, reports every process still running in the namespace (zombies aside) before the
